@@ -1,0 +1,101 @@
+"""Settings read once from the environment (and an optional `.env` file) into one frozen object.
+
+Every other module receives a `Settings`; nothing else reads `os.environ`, so a malformed
+value is reported once, clearly, at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the program cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults of design.md section 3."""
+
+    token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = Path("data/advisor.db")
+    knowledge_dir: Path = Path("knowledge")
+    admins: frozenset[int] = field(default_factory=frozenset)
+    officers: frozenset[int] = field(default_factory=frozenset)
+    broadcast_rate: float = 25.0
+    broadcast_chat_interval: float = 1.0
+
+    @property
+    def base_url(self) -> str:
+        """PTB's base URL: requests go to `{api_url}/bot{token}/{method}`."""
+        return f"{self.api_url.rstrip('/')}/bot"
+
+
+def _id_set(name: str, raw: str | None) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in (raw or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part!r} is not a Telegram user id (expected numbers separated by commas)"
+            ) from None
+    return frozenset(ids)
+
+
+def _positive_float(name: str, raw: str | None, default: float) -> float:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be greater than 0, got {raw!r}")
+    return value
+
+
+def _url(name: str, raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        return DEFAULT_API_URL
+    value = raw.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}: {raw!r} must start with http:// or https://")
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Read settings; real environment variables win over the `.env` file."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    token = (values.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
+    return Settings(
+        token=token,
+        api_url=_url("TELEGRAM_API_URL", values.get("TELEGRAM_API_URL")),
+        db_path=Path(values.get("ADVISOR_DB") or "data/advisor.db"),
+        knowledge_dir=Path(values.get("ADVISOR_KNOWLEDGE") or "knowledge"),
+        admins=_id_set("ADVISOR_ADMINS", values.get("ADVISOR_ADMINS")),
+        officers=_id_set("ADVISOR_OFFICERS", values.get("ADVISOR_OFFICERS")),
+        broadcast_rate=_positive_float(
+            "ADVISOR_BROADCAST_RATE", values.get("ADVISOR_BROADCAST_RATE"), 25.0
+        ),
+        broadcast_chat_interval=_positive_float(
+            "ADVISOR_BROADCAST_CHAT_INTERVAL", values.get("ADVISOR_BROADCAST_CHAT_INTERVAL"), 1.0
+        ),
+    )
