@@ -7,13 +7,17 @@ below a floor), 2 bad usage or configuration.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from advisor.answering import Advisor
 from advisor.config import ConfigError, load_settings
-from advisor.kb import load_knowledge
+from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
+from advisor.kb import KnowledgeBase, load_knowledge
+from advisor.views import decision_view
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +29,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(problem, file=sys.stdout if problem.warning else sys.stderr)
     if result.kb is None:
-        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) in {folder}", file=sys.stderr)
+        print(
+            f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) in {folder}", file=sys.stderr
+        )
         return EXIT_FAILED
     kb = result.kb
     per_topic = Counter(entry.topic for entry in kb.entries.values())
@@ -36,6 +42,103 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{len(kb.ui.texts)} interface texts, version {kb.version}{warnings}"
     )
     return EXIT_OK
+
+
+def _load_kb(folder: str | None) -> KnowledgeBase | None:
+    """Load the knowledge base for a command, printing problems if it is not valid."""
+    path = Path(folder) if folder else load_settings().knowledge_dir
+    result = load_knowledge(path)
+    if result.kb is None:
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        print(f"the knowledge base in {path} is not valid; run: advisor validate {path}", file=sys.stderr)
+    return result.kb
+
+
+def _ask_json(advisor: Advisor, question: str, lang: str) -> dict:
+    decision = advisor.decide(question)
+    view = decision_view(advisor.kb, decision, lang)
+    return {
+        "question": question,
+        "answered": decision.kind == "answer",
+        "id": decision.entry_id,
+        "score": decision.score,
+        "suggestions": [{"id": h.entry_id, "score": h.score} for h in decision.suggestions],
+        "text": view.text,
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer questions as the bot would; `-` reads one question per line from stdin."""
+    kb = _load_kb(args.knowledge)
+    if kb is None:
+        return EXIT_FAILED
+    advisor = Advisor(kb)
+    questions = (
+        (line.rstrip("\n") for line in sys.stdin) if args.question == ["-"] else [" ".join(args.question)]
+    )
+    for question in questions:
+        if args.question == ["-"] and not question.strip():
+            continue
+        result = _ask_json(advisor, question, args.lang)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        else:
+            kind = "answer" if result["answered"] else ("suggest" if result["suggestions"] else "decline")
+            print(f"[{kind} {result['id'] or ''} score {result['score']:.1f}]\n{result['text']}\n")
+    return EXIT_OK
+
+
+def _print_report(name: str, report: Report, show_misses: bool) -> None:
+    print(f"== {name}")
+    print(
+        f"in scope      {report.in_scope:5d}   top-1 {report.top1_pct:5.1f} %"
+        f"   top-3 {report.top3_pct:5.1f} %"
+    )
+    print(
+        f"answered      {report.answered_right:5d} right, {report.answered_wrong} wrong"
+        f"   ({100.0 * report.answered_wrong / max(1, report.in_scope):.1f} % wrong answers)"
+    )
+    print(f"out of scope  {report.out_of_scope:5d}   declined {report.reject_pct:5.1f} %")
+    print(f"latency       p50 {report.p50_ms:.2f} ms   p99 {report.p99_ms:.2f} ms")
+    if show_misses and report.misses:
+        print("misses:")
+        for miss in report.misses:
+            d = miss.decision
+            got = ", ".join(f"{h.entry_id} {h.score:.1f}" for h in d.hits) or "-"
+            expected = ", ".join(miss.expect) if miss.expect else "decline"
+            print(f"  {miss.question!r}: expected {expected}; got {d.kind}: {got}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Measure accuracy; exit 1 when a --min-* floor is not met."""
+    kb = _load_kb(args.knowledge)
+    if kb is None:
+        return EXIT_FAILED
+    advisor = Advisor(kb)
+    sets: list[tuple[str, list]] = []
+    try:
+        for name in args.files or []:
+            sets.append((name, read_labelled(Path(name))))
+    except LabelError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    if not sets:
+        sets.append(("knowledge base test questions", kb_test_questions(kb)))
+    ok = True
+    for name, items in sets:
+        for folded in (False, True) if args.fold else (False,):
+            report = evaluate(advisor, items, folded=folded)
+            _print_report(name + (" (folded, no diacritics)" if folded else ""), report, not args.quiet)
+            for floor, value, label in (
+                (args.min_top1, report.top1_pct, "top-1"),
+                (args.min_top3, report.top3_pct, "top-3"),
+                (args.min_reject, report.reject_pct, "out-of-scope declined"),
+            ):
+                if floor is not None and value < floor:
+                    print(f"FAIL: {label} {value:.1f} % is below the floor {floor:.1f} %", file=sys.stderr)
+                    ok = False
+    return EXIT_OK if ok else EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +152,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     validate = sub.add_parser("validate", help="check the knowledge base (exit 1 on any error)")
-    validate.add_argument("dir", nargs="?", help="knowledge folder (default: $ADVISOR_KNOWLEDGE or knowledge/)")
+    validate.add_argument(
+        "dir", nargs="?", help="knowledge folder (default: $ADVISOR_KNOWLEDGE or knowledge/)"
+    )
     validate.set_defaults(func=cmd_validate)
+
+    ask = sub.add_parser("ask", help="answer a question as the bot would")
+    ask.add_argument("question", nargs="+", help="the question, or - to read one per line from stdin")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--lang", choices=("vi", "en"), default="vi")
+    ask.add_argument("--knowledge", help="knowledge folder (default: $ADVISOR_KNOWLEDGE)")
+    ask.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", help="accuracy on labelled questions (default: the entries' test_questions)")
+    ev.add_argument("files", nargs="*", help="YAML lists of {q: ..., expect: [ids] | null}")
+    ev.add_argument("--fold", action="store_true", help="also run every question with diacritics removed")
+    ev.add_argument("--min-top1", type=float, metavar="PCT", help="fail below this top-1 accuracy")
+    ev.add_argument("--min-top3", type=float, metavar="PCT", help="fail below this top-3 accuracy")
+    ev.add_argument(
+        "--min-reject", type=float, metavar="PCT", help="fail below this out-of-scope decline rate"
+    )
+    ev.add_argument("--quiet", action="store_true", help="do not list the misses")
+    ev.add_argument("--knowledge", help="knowledge folder (default: $ADVISOR_KNOWLEDGE)")
+    ev.set_defaults(func=cmd_eval)
     return parser
 
 

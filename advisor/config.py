@@ -75,9 +75,7 @@ def _url(name: str, raw: str | None) -> str:
     return value
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
     """Read settings; real environment variables win over the `.env` file."""
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
@@ -92,9 +90,7 @@ def load_settings(
         knowledge_dir=Path(values.get("ADVISOR_KNOWLEDGE") or "knowledge"),
         admins=_id_set("ADVISOR_ADMINS", values.get("ADVISOR_ADMINS")),
         officers=_id_set("ADVISOR_OFFICERS", values.get("ADVISOR_OFFICERS")),
-        broadcast_rate=_positive_float(
-            "ADVISOR_BROADCAST_RATE", values.get("ADVISOR_BROADCAST_RATE"), 25.0
-        ),
+        broadcast_rate=_positive_float("ADVISOR_BROADCAST_RATE", values.get("ADVISOR_BROADCAST_RATE"), 25.0),
         broadcast_chat_interval=_positive_float(
             "ADVISOR_BROADCAST_CHAT_INTERVAL", values.get("ADVISOR_BROADCAST_CHAT_INTERVAL"), 1.0
         ),

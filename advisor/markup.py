@@ -187,8 +187,7 @@ def render(text: str) -> Rendered:
         errors.append(MarkupError(first, "HTML tags are not allowed; use **bold**, *italic*, [text](url)"))
     for first_line, lines in _split_paragraphs(text):
         body = "\n".join(
-            "• " + line.lstrip()[2:].lstrip() if line.lstrip().startswith("- ") else line
-            for line in lines
+            "• " + line.lstrip()[2:].lstrip() if line.lstrip().startswith("- ") else line for line in lines
         )
         inline = _Inline(first_line)
         inline.run(body)

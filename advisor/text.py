@@ -56,8 +56,11 @@ class Normaliser:
         if not self.fillers:
             return words
         padded = f" {' '.join(words)} "
-        for filler in self.fillers:
-            padded = padded.replace(f" {filler} ", " ")
+        previous = None
+        while padded != previous:  # removing one filler can join the words of another
+            previous = padded
+            for filler in self.fillers:
+                padded = padded.replace(f" {filler} ", " ")
         remaining = padded.split()
         # A question made only of filler ("xin chào") keeps its words: it is not empty.
         return remaining or words

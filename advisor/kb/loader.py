@@ -283,10 +283,14 @@ def _read_topics(data: Any, check: _Checker, out: _Collected) -> None:
 def _read_programme(raw: LineDict, check: _Checker) -> Programme | None:
     f = check.fields(raw, PROGRAMME_SPECS, "programme", raw.line)
     if "kind" in f and f["kind"] not in PROGRAMME_KINDS:
-        check.error(raw.key_lines["kind"], f"programme kind '{f['kind']}' is not one of: {', '.join(PROGRAMME_KINDS)}")
+        check.error(
+            raw.key_lines["kind"], f"programme kind '{f['kind']}' is not one of: {', '.join(PROGRAMME_KINDS)}"
+        )
     for sector in f.get("sectors", ()):
         if sector != "all" and sector not in SECTORS:
-            check.error(raw.key_lines["sectors"], f"sector '{sector}' is not 'all' or one of: {', '.join(SECTORS)}")
+            check.error(
+                raw.key_lines["sectors"], f"sector '{sector}' is not 'all' or one of: {', '.join(SECTORS)}"
+            )
     for key in PROGRAMME_SPECS:
         if key in f and isinstance(f[key], str):
             check.markup(raw, key, 400)
@@ -311,14 +315,18 @@ def _read_entries(data: Any, check: _Checker, out: _Collected) -> None:
         entry_id = f["id"]
         id_line = item.key_lines["id"]
         if not ENTRY_ID_RE.match(entry_id):
-            check.error(id_line, f"id '{entry_id}' must be lower-case ASCII words joined by dots, e.g. tm.fees")
+            check.error(
+                id_line, f"id '{entry_id}' must be lower-case ASCII words joined by dots, e.g. tm.fees"
+            )
         out.entry_places.setdefault(entry_id, []).append((check.path, id_line))
         topic = f.get("topic") or (str(file_topic) if file_topic is not None else None)
         if topic is None:
             check.error(line, f"entry '{entry_id}' has no topic (set 'topic:' in the file or the entry)")
         elif "topic" in f:
             out.topic_refs.append(_Ref(check.path, item.key_lines["topic"], topic, "topic"))
-        refs = check.markup(item, "answer", MAX_ANSWER_VISIBLE) + check.markup(item, "answer_en", MAX_ANSWER_VISIBLE)
+        refs = check.markup(item, "answer", MAX_ANSWER_VISIBLE) + check.markup(
+            item, "answer_en", MAX_ANSWER_VISIBLE
+        )
         for ref in refs:
             out.entry_refs.append(_Ref(check.path, item.text_lines["answer"], ref, "link"))
         for ref in f.get("related", ()):
@@ -327,7 +335,7 @@ def _read_entries(data: Any, check: _Checker, out: _Collected) -> None:
                 check.error(item.key_lines["related"], f"entry '{entry_id}' lists itself as related")
         if "guide" in f:
             out.guide_refs.append(_Ref(check.path, item.key_lines["guide"], f["guide"], "guide"))
-        _check_distinct(check, item, f, entry_id)
+        _check_distinct(check, item, entry_id)
         programme = _read_programme(f["programme"], check) if "programme" in f else None
         if topic is None or not {k for k, s in ENTRY_SPECS.items() if s.required} <= f.keys():
             continue
@@ -353,10 +361,10 @@ def _read_entries(data: Any, check: _Checker, out: _Collected) -> None:
         )
 
 
-def _check_distinct(check: _Checker, item: LineDict, f: dict[str, Any], entry_id: str) -> None:
+def _check_distinct(check: _Checker, item: LineDict, entry_id: str) -> None:
     """Phrasings must differ from each other, and test questions must not copy them."""
     seen: set[str] = set()
-    for key, what in (("phrasings", "phrasing"), ("test_questions", "test question")):
+    for key in ("phrasings", "test_questions"):
         raw = item.get(key)
         if not isinstance(raw, LineList):
             continue
@@ -412,7 +420,9 @@ def _read_guides(data: Any, check: _Checker, out: _Collected) -> None:
 
 
 def _read_synonyms(data: Any, check: _Checker, out: _Collected) -> None:
-    f = check.fields(data, {"abbreviations": Spec(MAPPING, True), "fillers": Spec(TEXT_LIST)}, "synonyms file", 1)
+    f = check.fields(
+        data, {"abbreviations": Spec(MAPPING, True), "fillers": Spec(TEXT_LIST)}, "synonyms file", 1
+    )
     abbreviations: dict[str, str] = {}
     raw = f.get("abbreviations")
     if isinstance(raw, LineDict):
@@ -454,7 +464,11 @@ def _read_ui(data: Any, check: _Checker, out: _Collected) -> None:
         if "<invalid>" in set().union(*names.values()) if names else False:
             check.error(line, f"text '{key}' has a broken {{placeholder}} (use {{{{ and }}}} for braces)")
         elif len(names) == len(LANGUAGES) and names["vi"] != names["en"]:
-            check.error(line, f"text '{key}' uses different placeholders in vi {sorted(names['vi'])} and en {sorted(names['en'])}")
+            check.error(
+                line,
+                f"text '{key}' uses different placeholders in vi {sorted(names['vi'])} "
+                f"and en {sorted(names['en'])}",
+            )
         for lang in langs:
             rendered = markup.render(variants[lang])
             for err in rendered.errors:
@@ -504,7 +518,13 @@ def _resolve(out: _Collected, problems: list[Problem]) -> None:
     topic_ids = {t.id for t in out.topics}
     for ref in out.topic_refs:
         if ref.target not in topic_ids:
-            problems.append(Problem(ref.path, ref.line, f"unknown topic '{ref.target}' (topics.yaml lists: {', '.join(sorted(topic_ids))})"))
+            problems.append(
+                Problem(
+                    ref.path,
+                    ref.line,
+                    f"unknown topic '{ref.target}' (topics.yaml lists: {', '.join(sorted(topic_ids))})",
+                )
+            )
     for ref in out.entry_refs:
         if ref.target not in out.entry_places:
             problems.append(Problem(ref.path, ref.line, f"{ref.what} '{ref.target}' points to no entry"))
@@ -533,7 +553,9 @@ def load_knowledge(root: Path, today: dt.date | None = None) -> LoadResult:
         elif str(relative) == "assessment.yaml":
             reader = _read_assessment
         else:
-            check.error(1, f"unknown knowledge file (expected faq/*.yaml or one of {', '.join(SPECIAL_FILES)})")
+            check.error(
+                1, f"unknown knowledge file (expected faq/*.yaml or one of {', '.join(SPECIAL_FILES)})"
+            )
             continue
         try:
             data = read_yaml(path)
