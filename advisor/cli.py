@@ -7,16 +7,20 @@ below a floor), 2 bad usage or configuration.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import csv
 import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from advisor.answering import Advisor
 from advisor.config import ConfigError, load_settings
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
 from advisor.kb import KnowledgeBase, load_knowledge
+from advisor.store import Store, StoreError
 from advisor.views import decision_view
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -141,6 +145,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
+def write_rows(rows: list[dict], fmt: str, out: TextIO) -> None:
+    """Rows as CSV (header from the first row's keys) or as one JSON array."""
+    if fmt == "json":
+        json.dump(rows, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+        return
+    if not rows:
+        return
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+async def _export_rows(db_path: Path, table: str) -> list[dict]:
+    store = await Store.open(db_path)
+    try:
+        return await store.export(table)
+    finally:
+        await store.close()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a table of the database as CSV or JSON to stdout."""
+    db_path = load_settings().db_path
+    if not db_path.is_file():
+        print(f"no database at {db_path} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        rows = asyncio.run(_export_rows(db_path, args.table))
+    except StoreError as exc:
+        print(f"cannot read {db_path}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    write_rows(rows, args.format, sys.stdout)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -175,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--quiet", action="store_true", help="do not list the misses")
     ev.add_argument("--knowledge", help="knowledge folder (default: $ADVISOR_KNOWLEDGE)")
     ev.set_defaults(func=cmd_eval)
+
+    export = sub.add_parser("export", help="export a table of the database as CSV or JSON")
+    export.add_argument("table", choices=sorted(Store.EXPORTS), help="what to export")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 
 from advisor import markup
 from advisor.answering import Decision
-from advisor.kb.models import Entry, KnowledgeBase
+from advisor.kb.models import PROGRAMME_KINDS, SECTORS, Entry, KnowledgeBase, Programme
+
+PAGE_SIZE = 8
+EDIT = "e"
+"""Trailing action part of ◀ ▶ buttons: edit the pressed message instead of sending anew."""
+PROGRAMME_TOPIC = "prog"
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,25 @@ def _date(value) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def _programme_card(kb: KnowledgeBase, programme: Programme, lang: str) -> list[str]:
+    """The structured facts of a programme, one labelled line each."""
+    lines = []
+    for key in ("eligible", "benefit", "amount", "apply", "contact", "legal_basis"):
+        value = getattr(programme, key)
+        if value:
+            label = markup.escape(kb.ui.get(f"programme_{key}", lang))
+            lines.append(f"<b>{label}:</b> {markup.render_html(value)}")
+    return ["\n".join(lines)] if lines else []
+
+
 def entry_view(kb: KnowledgeBase, entry: Entry, lang: str) -> View:
     """An entry's answer with its source, review date, related entries and 👍/👎."""
     body = markup.render(entry.text(lang))
     paragraphs = [f"<b>{markup.escape(entry.heading(lang))}</b>", *body.paragraphs]
     if lang == "en" and not entry.answer_en:
         paragraphs.insert(1, f"<i>{markup.escape(kb.ui.get('answer_only_vi', lang))}</i>")
+    if entry.programme:
+        paragraphs.extend(_programme_card(kb, entry.programme, lang))
     source = kb.ui.get("source_line", lang, source=entry.source, date=_date(entry.reviewed))
     paragraphs.append(f"<i>{markup.escape(source)}</i>")
     rows: list[tuple[Button, ...]] = []
@@ -91,3 +109,158 @@ def decision_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
     if decision.kind == "suggest":
         return suggest_view(kb, decision, lang)
     return decline_view(kb, lang)
+
+
+def _menu_button(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:
+    return (Button(kb.ui.get("menu_button", lang), ("menu",)),)
+
+
+def main_menu_view(kb: KnowledgeBase, lang: str, intro_key: str = "menu_intro", **values: str) -> View:
+    """The main menu: the knowledge topics, then self-assessment, notices and help."""
+    rows: list[tuple[Button, ...]] = []
+    topics = [t for t in kb.topics if t.id != "assess"]
+    for pair in range(0, len(topics), 2):
+        rows.append(
+            tuple(Button(f"{t.icon} {t.name(lang)}", ("topic", t.id, "0")) for t in topics[pair : pair + 2])
+        )
+    rows.append(
+        (
+            Button(kb.ui.get("menu_assess", lang), ("assess",)),
+            Button(kb.ui.get("menu_notices", lang), ("notices",)),
+        )
+    )
+    rows.append((Button(kb.ui.get("menu_help", lang), ("help",)),))
+    return View((markup.render_html(kb.ui.get(intro_key, lang, **values)),), tuple(rows))
+
+
+def text_view(kb: KnowledgeBase, key: str, lang: str, menu: bool = True, **values: str) -> View:
+    """A ui.yaml text (in the formatting subset) with an optional menu button."""
+    rendered = markup.render(kb.ui.get(key, lang, **values))
+    return View(rendered.paragraphs or ("…",), (_menu_button(kb, lang),) if menu else ())
+
+
+def about_view(kb: KnowledgeBase, lang: str) -> View:
+    """What the bot is, whose knowledge it gives, and when it was last reviewed."""
+    reviewed = kb.last_reviewed
+    return text_view(
+        kb,
+        "about",
+        lang,
+        entries=str(len(kb.entries)),
+        date=_date(reviewed) if reviewed else "-",
+        version=kb.version,
+    )
+
+
+def _pager(action: tuple[str, ...], page: int, pages: int) -> tuple[Button, ...]:
+    buttons = []
+    if page > 0:
+        buttons.append(Button("◀", (*action, str(page - 1), EDIT)))
+    if pages > 1:
+        buttons.append(Button(f"{page + 1}/{pages}", (*action, str(page), EDIT)))
+    if page < pages - 1:
+        buttons.append(Button("▶", (*action, str(page + 1), EDIT)))
+    return tuple(buttons)
+
+
+def _entry_rows(entries: list[Entry], lang: str) -> list[tuple[Button, ...]]:
+    return [(Button(e.heading(lang), ("entry", e.id)),) for e in entries]
+
+
+def topic_view(kb: KnowledgeBase, topic_id: str, page: int, lang: str) -> View | None:
+    """A topic's entries as buttons, eight per page; programmes also by kind and sector."""
+    topic = kb.topic(topic_id)
+    if topic is None:
+        return None
+    entries = kb.entries_of(topic_id)
+    rows: list[tuple[Button, ...]] = []
+    if topic_id == PROGRAMME_TOPIC:
+        entries = [e for e in entries if e.programme is None]
+        rows.append((Button(kb.ui.get("programmes_by_kind", lang), ("kinds",)),))
+        rows.append((Button(kb.ui.get("programmes_by_sector", lang), ("sectors",)),))
+    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows[0:0] = _entry_rows(entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], lang)
+    pager = _pager(("topic", topic_id), page, pages)
+    if pager:
+        rows.append(pager)
+    rows.append(_menu_button(kb, lang))
+    title = f"<b>{markup.escape(topic.icon + ' ' + topic.name(lang))}</b>"
+    intro = markup.escape(kb.ui.get("topic_intro", lang))
+    return View((title, intro), tuple(rows))
+
+
+def programmes(kb: KnowledgeBase, kind: str | None = None, sector: str | None = None) -> list[Entry]:
+    """Programme entries, optionally of one kind and fitting one sector."""
+    return [
+        e
+        for e in kb.entries.values()
+        if e.programme and (kind is None or e.programme.kind == kind) and e.programme.fits_sector(sector)
+    ]
+
+
+def kinds_view(kb: KnowledgeBase, lang: str) -> View:
+    """Programme kinds that have at least one programme."""
+    present = {e.programme.kind for e in programmes(kb)}
+    rows = [(Button(kb.ui.get(f"kind_{k}", lang), ("kind", k)),) for k in PROGRAMME_KINDS if k in present]
+    rows.append((Button(kb.ui.get("programmes_by_sector", lang), ("sectors",)),))
+    rows.append(_menu_button(kb, lang))
+    return View((markup.escape(kb.ui.get("choose_kind", lang)),), tuple(rows))
+
+
+def kind_view(kb: KnowledgeBase, kind: str, lang: str) -> View | None:
+    if kind not in PROGRAMME_KINDS:
+        return None
+    rows = _entry_rows(programmes(kb, kind=kind), lang)
+    rows.append((Button(kb.ui.get("back", lang), ("kinds",)), *_menu_button(kb, lang)))
+    return View((f"<b>{markup.escape(kb.ui.get(f'kind_{kind}', lang))}</b>",), tuple(rows))
+
+
+def sectors_view(kb: KnowledgeBase, lang: str) -> View:
+    rows = [(Button(kb.ui.get(f"sector_{s}", lang), ("sector", s)),) for s in SECTORS]
+    rows.append(_menu_button(kb, lang))
+    return View((markup.escape(kb.ui.get("choose_sector", lang)),), tuple(rows))
+
+
+def sector_view(kb: KnowledgeBase, sector: str, lang: str) -> View | None:
+    """Programmes open to a sector (those for all sectors included)."""
+    if sector not in SECTORS:
+        return None
+    found = programmes(kb, sector=sector)
+    rows = _entry_rows(found, lang)
+    rows.append((Button(kb.ui.get("back", lang), ("sectors",)), *_menu_button(kb, lang)))
+    title = kb.ui.get("programmes_for_sector", lang, sector=kb.ui.get(f"sector_{sector}", lang))
+    return View((f"<b>{markup.escape(title)}</b>",), tuple(rows))
+
+
+def guide_step_view(kb: KnowledgeBase, guide_id: str, step: int, lang: str) -> View | None:
+    """One step of a guide, with ◀ ▶ to move and buttons to the step's entries."""
+    guide = kb.guides.get(guide_id)
+    if guide is None or not guide.steps:
+        return None
+    step = min(max(step, 0), len(guide.steps) - 1)
+    current = guide.steps[step]
+    title = current.title_en if lang == "en" and current.title_en else current.title
+    text = current.text_en if lang == "en" and current.text_en else current.text
+    counter = kb.ui.get("guide_step", lang, number=str(step + 1), total=str(len(guide.steps)))
+    paragraphs = [f"<b>{markup.escape(guide.heading(lang))}</b>"]
+    if step == 0:
+        paragraphs.extend(
+            markup.render(guide.intro_en if lang == "en" and guide.intro_en else guide.intro).paragraphs
+        )
+    paragraphs.append(f"<b>{markup.escape(counter)}: {markup.escape(title)}</b>")
+    paragraphs.extend(markup.render(text).paragraphs)
+    rows = [
+        (Button("➜ " + kb.entries[ref].heading(lang), ("entry", ref)),)
+        for ref in current.entries
+        if ref in kb.entries
+    ]
+    nav = []
+    if step > 0:
+        nav.append(Button("◀", ("guide", guide_id, str(step - 1), EDIT)))
+    if step < len(guide.steps) - 1:
+        nav.append(Button("▶", ("guide", guide_id, str(step + 1), EDIT)))
+    if nav:
+        rows.append(tuple(nav))
+    rows.append(_menu_button(kb, lang))
+    return View(tuple(paragraphs), tuple(rows))

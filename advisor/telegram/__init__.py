@@ -1,0 +1,1 @@
+"""The python-telegram-bot adapter: thin handlers over the channel-free core."""

@@ -1,0 +1,148 @@
+"""The application wired in one readable place: handlers, filters, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import BotCommand, Message, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from advisor.answering import Advisor
+from advisor.config import Settings
+from advisor.kb import KnowledgeBase
+from advisor.store import Store
+from advisor.telegram import handlers
+from advisor.telegram.runtime import Runtime
+
+log = logging.getLogger("advisor.bot")
+
+COMMANDS = ("start", "menu", "help", "lang", "cancel", "about")
+
+
+class AdvisorApplication(Application):
+    """An Application that writes one log line per update: user, kind, outcome, milliseconds."""
+
+    async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
+        token = handlers.OUTCOME.set("-")
+        try:
+            await super().process_update(update)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            if isinstance(update, Update):
+                user = update.effective_user.id if update.effective_user else "-"
+                log.info(
+                    "update user=%s kind=%s outcome=%s ms=%.1f",
+                    user,
+                    _kind(update),
+                    handlers.OUTCOME.get(),
+                    elapsed,
+                )
+            handlers.OUTCOME.reset(token)
+
+
+def _kind(update: Update) -> str:
+    if update.callback_query:
+        return "button"
+    if update.edited_message or update.edited_channel_post:
+        return "edited"
+    message = update.message
+    if message is None:
+        return next((k for k, v in update.to_dict().items() if k != "update_id" and v), "other")
+    if message.text:
+        return "command" if message.text.startswith("/") else "text"
+    return "media"
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """In groups: only messages that mention the bot or reply to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        if message.reply_to_message and message.reply_to_message.from_user:
+            if message.reply_to_message.from_user.id == bot.id:
+                return True
+        username = bot.username
+        return bool(username) and f"@{username}".lower() in (message.text or "").lower()
+
+
+ADDRESSED = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedToBot())
+
+
+def add_handlers(app: Application) -> None:
+    """Every handler of the bot, in the order Telegram updates meet them."""
+    app.add_handler(TypeHandler(Update, handlers.track_user), group=-2)
+    app.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
+
+    app.add_handler(CommandHandler("start", handlers.start))
+    app.add_handler(CommandHandler("menu", handlers.menu))
+    app.add_handler(CommandHandler("help", handlers.help_command))
+    app.add_handler(CommandHandler("about", handlers.about))
+    app.add_handler(CommandHandler("lang", handlers.lang))
+    app.add_handler(CommandHandler("cancel", handlers.cancel))
+    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))
+    app.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ADDRESSED, handlers.question))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, handlers.unsupported))
+    app.add_handler(TypeHandler(Update, handlers.ignore), group=1)
+    app.add_error_handler(handlers.on_error)
+
+
+async def open_store(app: Application) -> None:
+    """post_init: open the database (migrating it) unless a test already did."""
+    rt: Runtime = app.bot_data["runtime"]
+    if rt.store is None:
+        rt.store = await Store.open(rt.settings.db_path)
+
+
+async def set_commands(app: Application) -> None:
+    """The command menu and description, per language (vi is also the default)."""
+    kb = app.bot_data["runtime"].kb
+    for lang, code in (("vi", None), ("vi", "vi"), ("en", "en")):
+        commands = [BotCommand(c, kb.ui.get(f"cmd_{c}", lang)[:256]) for c in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=code)
+        await app.bot.set_my_description(kb.ui.get("description", lang)[:512], language_code=code)
+        await app.bot.set_my_short_description(kb.ui.get("short_description", lang)[:120], language_code=code)
+
+
+async def post_init(app: Application) -> None:
+    await open_store(app)
+    await set_commands(app)
+
+
+async def post_shutdown(app: Application) -> None:
+    """Close the database last, after PTB has finished pending updates."""
+    rt: Runtime = app.bot_data["runtime"]
+    if rt.store is not None:
+        await rt.store.close()
+        rt.store = None
+
+
+def build_application(
+    settings: Settings, kb: KnowledgeBase, builder: ApplicationBuilder | None = None
+) -> Application:
+    """The bot's Application; tests pass a builder wired to a fake Bot API."""
+    if builder is None:
+        builder = ApplicationBuilder().token(settings.token or "").base_url(settings.base_url)
+        builder = builder.base_file_url(settings.base_url.removesuffix("/bot") + "/file/bot")
+    app = (
+        builder.application_class(AdvisorApplication)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.bot_data["runtime"] = Runtime(settings=settings, advisor=Advisor(kb))
+    add_handlers(app)
+    return app

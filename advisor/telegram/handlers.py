@@ -1,0 +1,449 @@
+"""Telegram handlers: each one reads the update, asks the core, and sends a rendered view.
+
+They stay thin: no SQL, no matching, no wording (texts come from `ui.yaml`). Every
+callback query is answered, every send goes through `send_view`/`edit_view`, which apply
+Telegram's limits and record users who blocked the bot.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+
+from telegram import Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from advisor import views
+from advisor.store import StoreError
+from advisor.telegram import callbacks, render
+from advisor.telegram.runtime import Runtime
+from advisor.text import display
+from advisor.views import View
+
+log = logging.getLogger("advisor.bot")
+
+OUTCOME: contextvars.ContextVar[str] = contextvars.ContextVar("outcome", default="-")
+"""What a handler did with the update, for the one log line per update."""
+
+FLOOD_WINDOW_S = 3.0
+FLOOD_MAX = 6
+MAX_LOGGED_QUESTION = 2000
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    return context.application.bot_data["runtime"]
+
+
+def lang_of(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return context.user_data.get("lang", "vi") if context.user_data is not None else "vi"
+
+
+def _language_from_telegram(code: str | None) -> str:
+    return "en" if (code or "").lower().startswith("en") else "vi"
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+async def send_view(update: Update, context: ContextTypes.DEFAULT_TYPE, view: View) -> Message | None:
+    """Send a view as one or more messages; records a user who blocked the bot."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    sent = None
+    rt = runtime(context)
+    for message in render.messages(view, rt.kb.version):
+        try:
+            sent = await context.bot.send_message(
+                chat.id,
+                message.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=message.keyboard,
+                disable_web_page_preview=True,
+            )
+        except Forbidden:
+            log.info("chat %s blocked the bot", chat.id)
+            if rt.store is not None:
+                await rt.store.mark_blocked(chat.id)
+            return None
+    return sent
+
+
+async def edit_view(update: Update, context: ContextTypes.DEFAULT_TYPE, view: View) -> None:
+    """Replace the pressed message with a view (◀ ▶ navigation); too long -> a new message."""
+    query = update.callback_query
+    parts = render.messages(view, runtime(context).kb.version)
+    if query is None or query.message is None or len(parts) > 1:
+        await send_view(update, context, view)
+        return
+    try:
+        await query.edit_message_text(
+            parts[0].html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=parts[0].keyboard,
+            disable_web_page_preview=True,
+        )
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        if "can't be edited" in str(exc).lower() or "not found" in str(exc).lower():
+            await send_view(update, context, view)
+            return
+        raise
+
+
+def ui(context: ContextTypes.DEFAULT_TYPE, key: str, **values: str) -> str:
+    return runtime(context).kb.ui.get(key, lang_of(context), **values)
+
+
+# --- before every update: who is this, and are they flooding? ---------------------------
+
+
+async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remember the user (first/last seen) and load their language into user_data."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return
+    rt = runtime(context)
+    if "lang" in context.user_data and rt.store is None:
+        return
+    try:
+        stored = await rt.require_store().touch_user(
+            user.id,
+            chat.id if chat.type == ChatType.PRIVATE else user.id,
+            _language_from_telegram(user.language_code),
+        )
+        context.user_data["lang"] = stored.language
+    except StoreError as exc:
+        log.warning("could not record user %s: %s", user.id, exc)
+        context.user_data.setdefault("lang", _language_from_telegram(user.language_code))
+
+
+async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """More than FLOOD_MAX messages in FLOOD_WINDOW_S: one polite reply, then silence."""
+    user = update.effective_user
+    if user is None or update.message is None:
+        return
+    rt = runtime(context)
+    now = time.monotonic()
+    recent = [t for t in rt.flood.get(user.id, []) if now - t < FLOOD_WINDOW_S]
+    recent.append(now)
+    rt.flood[user.id] = recent
+    if len(recent) <= FLOOD_MAX:
+        return
+    if len(recent) == FLOOD_MAX + 1:
+        OUTCOME.set("flood:warned")
+        await update.message.reply_text(ui(context, "slow_down"))
+    else:
+        OUTCOME.set("flood:dropped")
+    raise ApplicationHandlerStop
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start [payload]: greet and show the main menu, or open what a deep link names."""
+    payload = context.args[0] if context.args else ""
+    kb = runtime(context).kb
+    lang = lang_of(context)
+    OUTCOME.set(f"start:{payload or '-'}"[:40])
+    if payload.startswith("topic_") and (view := views.topic_view(kb, payload[6:], 0, lang)):
+        await send_view(update, context, view)
+        return
+    if payload.startswith("e_") and (entry := kb.entries.get(payload[2:].replace("-", "."))):
+        await send_view(update, context, views.entry_view(kb, entry, lang))
+        return
+    if payload == "assess":
+        await show_assess(update, context)
+        return
+    name = display(update.effective_user.first_name if update.effective_user else "")[:64]
+    await send_view(update, context, views.main_menu_view(kb, lang, "greeting", name=name or "bạn"))
+
+
+async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/menu: the main menu."""
+    OUTCOME.set("menu")
+    await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context)))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what the bot can do and its commands."""
+    OUTCOME.set("help")
+    await send_view(update, context, views.text_view(runtime(context).kb, "help", lang_of(context)))
+
+
+async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/about: what the bot is, whose knowledge, last review date."""
+    OUTCOME.set("about")
+    await send_view(update, context, views.about_view(runtime(context).kb, lang_of(context)))
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang [vi|en]: switch the language (toggles without an argument); remembered."""
+    wanted = (context.args[0].lower() if context.args else "") or ("en" if lang_of(context) == "vi" else "vi")
+    if wanted not in ("vi", "en"):
+        wanted = "en" if lang_of(context) == "vi" else "vi"
+    context.user_data["lang"] = wanted
+    user = update.effective_user
+    if user is not None:
+        try:
+            await runtime(context).require_store().set_language(user.id, wanted)
+        except StoreError as exc:
+            log.warning("could not store language of %s: %s", user.id, exc)
+    OUTCOME.set(f"lang:{wanted}")
+    await send_view(update, context, views.main_menu_view(runtime(context).kb, wanted, "lang_changed"))
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel: leave any flow; always works, even when there is none."""
+    had_flow = context.user_data.pop("flow", None) is not None
+    OUTCOME.set("cancel" if had_flow else "cancel:none")
+    key = "cancelled" if had_flow else "nothing_to_cancel"
+    await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context), key))
+
+
+async def show_assess(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The self-assessment: what it is (the questionnaire itself comes with its own flow)."""
+    kb = runtime(context).kb
+    entry = kb.entries.get("assess.about")
+    OUTCOME.set("assess:about")
+    view = (
+        views.entry_view(kb, entry, lang_of(context))
+        if entry
+        else views.text_view(kb, "help", lang_of(context))
+    )
+    await send_view(update, context, view)
+
+
+async def show_notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Notices from extension officers: subscription status."""
+    OUTCOME.set("notices")
+    await send_view(update, context, views.text_view(runtime(context).kb, "notices_info", lang_of(context)))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    OUTCOME.set("unknown_command")
+    await send_view(
+        update, context, views.text_view(runtime(context).kb, "unknown_command", lang_of(context))
+    )
+
+
+# --- free text: a question -----------------------------------------------------------------
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text outside a flow is a question: answer, suggest or decline, and log it."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    text = message.text
+    bot_name = context.bot.username
+    if bot_name:
+        text = text.replace(f"@{bot_name}", " ")
+    rt = runtime(context)
+    advisor = rt.advisor  # one consistent knowledge base for this whole update
+    decision = advisor.decide(text)
+    OUTCOME.set(f"{decision.kind}:{decision.entry_id or '-'}:{decision.score:.0f}")
+    user = update.effective_user
+    try:
+        await rt.require_store().log_question(
+            user.id if user else None,
+            display(text)[:MAX_LOGGED_QUESTION],
+            decision.normalised[:MAX_LOGGED_QUESTION],
+            decision.kind,
+            decision.entry_id,
+            decision.score,
+            advisor.kb.version,
+        )
+    except StoreError as exc:
+        log.warning("could not log question: %s", exc)
+    await send_view(update, context, views.decision_view(advisor.kb, decision, lang_of(context)))
+
+
+async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, files ...: say politely that we read text only."""
+    OUTCOME.set("unsupported")
+    await send_view(update, context, views.text_view(runtime(context).kb, "text_only", lang_of(context)))
+
+
+async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edited messages and other updates that need no reply."""
+    OUTCOME.set("ignored")
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every inline button: decode, check the knowledge version, dispatch; always answered."""
+    query = update.callback_query
+    if query is None:
+        return
+    rt = runtime(context)
+    kb = rt.kb
+    lang = lang_of(context)
+    try:
+        data = callbacks.decode(query.data)
+    except callbacks.CallbackError:
+        OUTCOME.set("callback:invalid")
+        await query.answer(kb.ui.get("button_invalid", lang), show_alert=False)
+        return
+    if data.version != kb.version[: callbacks.VERSION_CHARS]:
+        OUTCOME.set("callback:stale")
+        await query.answer(kb.ui.get("menu_updated", lang))
+        await send_view(update, context, views.main_menu_view(kb, lang, "menu_updated"))
+        return
+    handler = BUTTONS.get(data.action)
+    OUTCOME.set(f"button:{data.action}")
+    if handler is None:
+        await query.answer(kb.ui.get("button_invalid", lang))
+        return
+    answered = await handler(update, context, data.args)
+    if not answered:
+        await query.answer()
+
+
+def _int(value: str, default: int = 0) -> int:
+    try:
+        return max(0, min(int(value), 10_000))
+    except ValueError:
+        return default
+
+
+async def _invalid(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    OUTCOME.set("callback:invalid")
+    await update.callback_query.answer(ui(context, "button_invalid"))
+    return True
+
+
+async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context)))
+    return False
+
+
+async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    if not args:
+        return await _invalid(update, context)
+    page = _int(args[1]) if len(args) > 1 else 0
+    view = views.topic_view(runtime(context).kb, args[0], page, lang_of(context))
+    if view is None:
+        return await _invalid(update, context)
+    await (edit_view if args[-1] == views.EDIT else send_view)(update, context, view)
+    return False
+
+
+async def on_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    kb = runtime(context).kb
+    entry = kb.entries.get(args[0]) if args else None
+    if entry is None:
+        return await _invalid(update, context)
+    OUTCOME.set(f"entry:{entry.id}")
+    await send_view(update, context, views.entry_view(kb, entry, lang_of(context)))
+    return False
+
+
+async def on_guide(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    """Open a guide (new message) or move within it (◀ ▶ carry a trailing "e": edit in place)."""
+    if not args:
+        return await _invalid(update, context)
+    step = _int(args[1]) if len(args) > 1 else 0
+    view = views.guide_step_view(runtime(context).kb, args[0], step, lang_of(context))
+    if view is None:
+        return await _invalid(update, context)
+    await (edit_view if args[-1] == views.EDIT else send_view)(update, context, view)
+    return False
+
+
+async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    kb = runtime(context).kb
+    if len(args) != 2 or args[0] not in kb.entries or args[1] not in ("up", "down"):
+        return await _invalid(update, context)
+    user = update.effective_user
+    try:
+        await runtime(context).require_store().vote(user.id, args[0], 1 if args[1] == "up" else -1)
+    except StoreError as exc:
+        log.warning("could not store vote: %s", exc)
+        await update.callback_query.answer(ui(context, "store_busy"))
+        return True
+    OUTCOME.set(f"vote:{args[0]}:{args[1]}")
+    await update.callback_query.answer(ui(context, "thanks_vote"))
+    return True
+
+
+async def on_kinds(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    await send_view(update, context, views.kinds_view(runtime(context).kb, lang_of(context)))
+    return False
+
+
+async def on_kind(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    view = views.kind_view(runtime(context).kb, args[0], lang_of(context)) if args else None
+    if view is None:
+        return await _invalid(update, context)
+    await send_view(update, context, view)
+    return False
+
+
+async def on_sectors(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    await send_view(update, context, views.sectors_view(runtime(context).kb, lang_of(context)))
+    return False
+
+
+async def on_sector(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    view = views.sector_view(runtime(context).kb, args[0], lang_of(context)) if args else None
+    if view is None:
+        return await _invalid(update, context)
+    await send_view(update, context, view)
+    return False
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    await help_command(update, context)
+    return False
+
+
+async def on_assess(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    await show_assess(update, context)
+    return False
+
+
+async def on_notices(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    await show_notices(update, context)
+    return False
+
+
+BUTTONS = {
+    "menu": on_menu,
+    "topic": on_topic,
+    "entry": on_entry,
+    "guide": on_guide,
+    "vote": on_vote,
+    "kinds": on_kinds,
+    "kind": on_kind,
+    "sectors": on_sectors,
+    "sector": on_sector,
+    "help": on_help,
+    "assess": on_assess,
+    "notices": on_notices,
+}
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with context and tell the user something went wrong; never raise from here."""
+    OUTCOME.set("error")
+    user_id = getattr(getattr(update, "effective_user", None), "id", None)
+    log.error("error handling update from user %s: %r", user_id, context.error, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await context.bot.send_message(update.effective_chat.id, ui(context, "error"))
+    except TelegramError as exc:
+        log.warning("could not tell user %s about the error: %s", user_id, exc)

@@ -1,0 +1,94 @@
+"""`python bot.py`: read settings and knowledge, then run the bot by polling or webhook."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from telegram import Update
+
+from advisor.config import ConfigError, load_settings
+from advisor.kb import load_knowledge
+from advisor.telegram.app import build_application
+
+NO_TOKEN = """\
+TELEGRAM_BOT_TOKEN is not set, so the bot cannot reach Telegram.
+
+To get a token: open Telegram, talk to @BotFather, send /newbot and follow the steps;
+it answers with a token like 123456789:AA...  Then start the bot with:
+
+    TELEGRAM_BOT_TOKEN=123456789:AA... python bot.py
+
+(or put TELEGRAM_BOT_TOKEN=... in a .env file next to bot.py)."""
+
+
+class RedactToken(logging.Filter):
+    """Never let the token reach a log line (httpx logs request URLs that contain it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg, record.args = message.replace(self.token, "<token>"), ()
+        return True
+
+
+def setup_logging(level: str, token: str | None) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactToken(token or ""))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bot.py", description="Run the HTX Advisor Telegram bot.")
+    parser.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to")
+    parser.add_argument("--port", type=int, default=8443, help="port of the built-in webhook server")
+    parser.add_argument("--listen", default="0.0.0.0", help="address of the webhook server")
+    parser.add_argument("--secret-token", help="secret Telegram sends with each webhook request")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(args.log_level, settings.token)
+    if not settings.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    result = load_knowledge(settings.knowledge_dir)
+    if result.kb is None:
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        print(
+            f"the knowledge base in {settings.knowledge_dir} is not valid; the bot did not start",
+            file=sys.stderr,
+        )
+        return 1
+    app = build_application(settings, result.kb)
+    if args.webhook_url:
+        url = args.webhook_url.rstrip("/")
+        app.run_webhook(
+            listen=args.listen,
+            port=args.port,
+            url_path="telegram",
+            webhook_url=f"{url}/telegram",
+            secret_token=args.secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
