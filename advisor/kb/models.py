@@ -10,7 +10,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advisor.assessment import Questionnaire
 
 LANGUAGES = ("vi", "en")
 
@@ -165,7 +168,7 @@ class KnowledgeBase:
     synonyms: Synonyms
     ui: UiTexts
     version: str
-    assessment: Any = None
+    assessment: Questionnaire | None = None
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
