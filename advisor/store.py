@@ -48,6 +48,52 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, entry_id)
     );
     """,
+    # 2: cooperative profiles, their members, and the append-only self-assessment log.
+    """
+    CREATE TABLE cooperatives (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        province    TEXT    NOT NULL,
+        sector      TEXT    NOT NULL,
+        members     INTEGER NOT NULL CHECK (members > 0),
+        invite_code TEXT    NOT NULL UNIQUE,
+        created_by  INTEGER NOT NULL,
+        created_at  TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    );
+    ALTER TABLE users ADD COLUMN coop_id INTEGER REFERENCES cooperatives (id);
+    CREATE TABLE assessments (
+        id               INTEGER PRIMARY KEY,
+        coop_id          INTEGER NOT NULL REFERENCES cooperatives (id),
+        user_id          INTEGER NOT NULL,
+        version          TEXT    NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('open', 'done', 'abandoned')),
+        current_question TEXT,
+        started_at       TEXT    NOT NULL,
+        finished_at      TEXT,
+        overall          REAL,
+        level            INTEGER,
+        level_name       TEXT,
+        pillar_scores    TEXT
+    );
+    CREATE UNIQUE INDEX assessments_one_open ON assessments (user_id) WHERE status = 'open';
+    CREATE INDEX assessments_coop ON assessments (coop_id, status);
+    CREATE TABLE answers (
+        id            INTEGER PRIMARY KEY,
+        assessment_id INTEGER NOT NULL REFERENCES assessments (id),
+        coop_id       INTEGER NOT NULL,
+        user_id       INTEGER NOT NULL,
+        question_id   TEXT    NOT NULL,
+        option        INTEGER NOT NULL,
+        score         INTEGER NOT NULL,
+        answered_at   TEXT    NOT NULL
+    );
+    CREATE INDEX answers_assessment ON answers (assessment_id, id);
+    CREATE TRIGGER answers_no_update BEFORE UPDATE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    CREATE TRIGGER answers_no_delete BEFORE DELETE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    """,
 )
 
 BUSY_TIMEOUT_MS = 5000
@@ -71,6 +117,7 @@ class User:
     first_seen: str
     last_seen: str
     blocked_at: str | None = None
+    coop_id: int | None = None
     is_new: bool = False
 
 
@@ -110,15 +157,13 @@ class Store:
     async def _migrate(self) -> None:
         version = (await self._one("PRAGMA user_version"))[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            statements = [s.strip() for s in script.split(";") if s.strip()]
-            await self.db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in statements:
-                    await self.db.execute(statement)
-                await self.db.execute(f"PRAGMA user_version = {number}")
-                await self.db.execute("COMMIT")
+                await self.db.executescript(
+                    f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
+                )
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
                 raise
 
     @property
@@ -151,7 +196,8 @@ class Store:
         stamp = now()
         try:
             async with self.db.execute(
-                "INSERT OR IGNORE INTO users (id, chat_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO users (id, chat_id, language, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (user_id, chat_id, language, stamp, stamp),
             ) as cursor:
                 is_new = cursor.rowcount == 1
@@ -190,7 +236,8 @@ class Store:
         kb_version: str,
     ) -> int:
         return await self._write(
-            "INSERT INTO questions (user_id, text, normalised, decision, entry_id, score, kb_version, asked_at) "
+            "INSERT INTO questions "
+            "(user_id, text, normalised, decision, entry_id, score, kb_version, asked_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (user_id, text, normalised, decision, entry_id, score, kb_version, now()),
         )
@@ -207,7 +254,8 @@ class Store:
             return False
         await self._write(
             "INSERT INTO feedback (user_id, entry_id, vote, voted_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (user_id, entry_id) DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
+            "ON CONFLICT (user_id, entry_id) "
+            "DO UPDATE SET vote = excluded.vote, voted_at = excluded.voted_at",
             (user_id, entry_id, vote, now()),
         )
         return True

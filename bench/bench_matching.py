@@ -111,8 +111,10 @@ def main() -> None:
     real = load_knowledge(REAL).kb
     assert real is not None
     per_entry = phrasing_count(real) / len(real.entries)
-    print(f"dev set: {dev_path} ({len(items)} questions); real knowledge base: "
-          f"{len(real.entries)} entries, {phrasing_count(real)} phrasings\n")
+    print(
+        f"dev set: {dev_path} ({len(items)} questions); real knowledge base: "
+        f"{len(real.entries)} entries, {phrasing_count(real)} phrasings\n"
+    )
     print("| phrasings | method | build | p50 / question | p99 / question |")
     print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:

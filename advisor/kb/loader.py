@@ -680,7 +680,9 @@ def _read_levels(check: _Checker, out: _Collected, data: LineDict, f: dict[str, 
         if levels and minimum is not None and minimum <= levels[-1].min:
             check.error(item.key_lines["min"], f"level 'min' {minimum} must be above the previous level's")
         if not levels and minimum not in (None, 0):
-            check.error(item.key_lines["min"], "the first level must start at min 0, so every score has a level")
+            check.error(
+                item.key_lines["min"], "the first level must start at min 0, so every score has a level"
+            )
         for key in ("meaning", "meaning_en"):
             for ref in check.markup(item, key, MAX_ADVICE_VISIBLE):
                 out.entry_refs.append(_Ref(check.path, item.text_lines[key], ref, "link"))
@@ -696,7 +698,10 @@ def _read_options(check: _Checker, item: LineDict, q: dict[str, Any], line: int)
     options: list[Option] = []
     raw = _listed(check, q, item, "options")
     if "options" in q and len(raw) != OPTIONS_PER_QUESTION:
-        check.error(item.key_lines["options"], f"a question needs exactly {OPTIONS_PER_QUESTION} options, has {len(raw)}")
+        check.error(
+            item.key_lines["options"],
+            f"a question needs exactly {OPTIONS_PER_QUESTION} options, has {len(raw)}",
+        )
     for option, option_line in raw:
         o = check.fields(option, OPTION_SPECS, "option", option_line)
         score = o.get("score")
@@ -708,26 +713,38 @@ def _read_options(check: _Checker, item: LineDict, q: dict[str, Any], line: int)
     return tuple(options)
 
 
-def _read_condition(check: _Checker, item: LineDict, q: dict[str, Any], earlier: dict[str, Question]) -> Condition | None:
+def _read_condition(
+    check: _Checker, item: LineDict, q: dict[str, Any], earlier: dict[str, Question]
+) -> Condition | None:
     raw = q.get("only_if")
     if raw is None:
         return None
     c = check.fields(raw, {"question": Spec(TEXT, True), "options": Spec(ANY, True)}, "only_if", raw.line)
     target = earlier.get(c.get("question", ""))
     if "question" in c and target is None:
-        check.error(raw.key_lines["question"], f"only_if question '{c['question']}' is not an earlier question")
+        check.error(
+            raw.key_lines["question"], f"only_if question '{c['question']}' is not an earlier question"
+        )
         return None
     options = c.get("options")
-    if not isinstance(options, list) or not options or not all(isinstance(i, int) and not isinstance(i, bool) for i in options):
+    if (
+        not isinstance(options, list)
+        or not options
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in options)
+    ):
         check.error(raw.line, "only_if 'options' must be a list of option numbers (0 = first option)")
         return None
     if target is not None and any(not 0 <= i < len(target.options) for i in options):
-        check.error(raw.key_lines["options"], f"only_if options {options} do not exist in question '{target.id}'")
+        check.error(
+            raw.key_lines["options"], f"only_if options {options} do not exist in question '{target.id}'"
+        )
         return None
     return Condition(c["question"], frozenset(options)) if target else None
 
 
-def _read_questions(check: _Checker, data: LineDict, f: dict[str, Any], pillars: list[Pillar]) -> list[Question]:
+def _read_questions(
+    check: _Checker, data: LineDict, f: dict[str, Any], pillars: list[Pillar]
+) -> list[Question]:
     questions: dict[str, Question] = {}
     pillar_ids = {p.id for p in pillars}
     for item, line in _listed(check, f, data, "questions"):

@@ -69,9 +69,9 @@ class _AddressedToBot(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         bot = message.get_bot()
-        if message.reply_to_message and message.reply_to_message.from_user:
-            if message.reply_to_message.from_user.id == bot.id:
-                return True
+        replied = message.reply_to_message
+        if replied and replied.from_user and replied.from_user.id == bot.id:
+            return True
         username = bot.username
         return bool(username) and f"@{username}".lower() in (message.text or "").lower()
 
