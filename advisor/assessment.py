@@ -157,9 +157,7 @@ class Questionnaire:
             option = answers.get(question.id)
             if self.applies(question, answers) and option is not None and 0 <= option < len(question.options):
                 earned[question.pillar] += question.options[option].score
-        pillar_scores = {
-            p: round(100.0 * earned[p] / possible[p], 1) if possible[p] else 0.0 for p in earned
-        }
+        pillar_scores = {p: round(100.0 * earned[p] / possible[p], 1) if possible[p] else 0.0 for p in earned}
         overall = round(sum(pillar_scores.values()) / len(pillar_scores), 1) if pillar_scores else 0.0
         level = self.levels[0]
         for candidate in self.levels:

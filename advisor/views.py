@@ -45,6 +45,13 @@ class View:
         return markup.html_visible_text(self.html)
 
 
+def ui_html(kb: KnowledgeBase, key: str, lang: str, **values: str) -> str:
+    """A ui.yaml text as HTML; values (names, numbers typed by users) are inserted escaped,
+    after the template's formatting is rendered, so they always show exactly as typed."""
+    template = markup.render_html(kb.ui.get(key, lang))
+    return template.format(**{name: markup.escape(value) for name, value in values.items()})
+
+
 def _date(value) -> str:
     return value.strftime("%d/%m/%Y")
 
@@ -111,7 +118,8 @@ def decision_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
     return decline_view(kb, lang)
 
 
-def _menu_button(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:
+def menu_row(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:
+    """The row with the single "Menu" button that ends most views."""
     return (Button(kb.ui.get("menu_button", lang), ("menu",)),)
 
 
@@ -130,13 +138,13 @@ def main_menu_view(kb: KnowledgeBase, lang: str, intro_key: str = "menu_intro", 
         )
     )
     rows.append((Button(kb.ui.get("menu_help", lang), ("help",)),))
-    return View((markup.render_html(kb.ui.get(intro_key, lang, **values)),), tuple(rows))
+    return View((ui_html(kb, intro_key, lang, **values),), tuple(rows))
 
 
 def text_view(kb: KnowledgeBase, key: str, lang: str, menu: bool = True, **values: str) -> View:
     """A ui.yaml text (in the formatting subset) with an optional menu button."""
-    rendered = markup.render(kb.ui.get(key, lang, **values))
-    return View(rendered.paragraphs or ("…",), (_menu_button(kb, lang),) if menu else ())
+    html = ui_html(kb, key, lang, **values)
+    return View(tuple(html.split("\n\n")) or ("…",), (menu_row(kb, lang),) if menu else ())
 
 
 def about_view(kb: KnowledgeBase, lang: str) -> View:
@@ -184,7 +192,7 @@ def topic_view(kb: KnowledgeBase, topic_id: str, page: int, lang: str) -> View |
     pager = _pager(("topic", topic_id), page, pages)
     if pager:
         rows.append(pager)
-    rows.append(_menu_button(kb, lang))
+    rows.append(menu_row(kb, lang))
     title = f"<b>{markup.escape(topic.icon + ' ' + topic.name(lang))}</b>"
     intro = markup.escape(kb.ui.get("topic_intro", lang))
     return View((title, intro), tuple(rows))
@@ -204,7 +212,7 @@ def kinds_view(kb: KnowledgeBase, lang: str) -> View:
     present = {e.programme.kind for e in programmes(kb)}
     rows = [(Button(kb.ui.get(f"kind_{k}", lang), ("kind", k)),) for k in PROGRAMME_KINDS if k in present]
     rows.append((Button(kb.ui.get("programmes_by_sector", lang), ("sectors",)),))
-    rows.append(_menu_button(kb, lang))
+    rows.append(menu_row(kb, lang))
     return View((markup.escape(kb.ui.get("choose_kind", lang)),), tuple(rows))
 
 
@@ -212,13 +220,13 @@ def kind_view(kb: KnowledgeBase, kind: str, lang: str) -> View | None:
     if kind not in PROGRAMME_KINDS:
         return None
     rows = _entry_rows(programmes(kb, kind=kind), lang)
-    rows.append((Button(kb.ui.get("back", lang), ("kinds",)), *_menu_button(kb, lang)))
+    rows.append((Button(kb.ui.get("back", lang), ("kinds",)), *menu_row(kb, lang)))
     return View((f"<b>{markup.escape(kb.ui.get(f'kind_{kind}', lang))}</b>",), tuple(rows))
 
 
 def sectors_view(kb: KnowledgeBase, lang: str) -> View:
     rows = [(Button(kb.ui.get(f"sector_{s}", lang), ("sector", s)),) for s in SECTORS]
-    rows.append(_menu_button(kb, lang))
+    rows.append(menu_row(kb, lang))
     return View((markup.escape(kb.ui.get("choose_sector", lang)),), tuple(rows))
 
 
@@ -228,7 +236,7 @@ def sector_view(kb: KnowledgeBase, sector: str, lang: str) -> View | None:
         return None
     found = programmes(kb, sector=sector)
     rows = _entry_rows(found, lang)
-    rows.append((Button(kb.ui.get("back", lang), ("sectors",)), *_menu_button(kb, lang)))
+    rows.append((Button(kb.ui.get("back", lang), ("sectors",)), *menu_row(kb, lang)))
     title = kb.ui.get("programmes_for_sector", lang, sector=kb.ui.get(f"sector_{sector}", lang))
     return View((f"<b>{markup.escape(title)}</b>",), tuple(rows))
 
@@ -262,5 +270,5 @@ def guide_step_view(kb: KnowledgeBase, guide_id: str, step: int, lang: str) -> V
         nav.append(Button("▶", ("guide", guide_id, str(step + 1), EDIT)))
     if nav:
         rows.append(tuple(nav))
-    rows.append(_menu_button(kb, lang))
+    rows.append(menu_row(kb, lang))
     return View(tuple(paragraphs), tuple(rows))

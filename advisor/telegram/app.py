@@ -21,12 +21,12 @@ from advisor.answering import Advisor
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
 from advisor.store import Store
-from advisor.telegram import handlers
+from advisor.telegram import coop, handlers
 from advisor.telegram.runtime import Runtime
 
 log = logging.getLogger("advisor.bot")
 
-COMMANDS = ("start", "menu", "help", "lang", "cancel", "about")
+COMMANDS = ("start", "menu", "assess", "register", "profile", "history", "help", "lang", "cancel", "about")
 
 
 class AdvisorApplication(Application):
@@ -90,10 +90,14 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("about", handlers.about))
     app.add_handler(CommandHandler("lang", handlers.lang))
     app.add_handler(CommandHandler("cancel", handlers.cancel))
+    app.add_handler(CommandHandler("register", coop.register))
+    app.add_handler(CommandHandler("profile", coop.profile))
+    app.add_handler(CommandHandler("assess", coop.assess))
+    app.add_handler(CommandHandler("history", coop.history))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))
     app.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & ADDRESSED, handlers.question))
+    app.add_handler(MessageHandler(filters.TEXT & ADDRESSED, handlers.text_message))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, handlers.unsupported))
     app.add_handler(TypeHandler(Update, handlers.ignore), group=1)
     app.add_error_handler(handlers.on_error)

@@ -7,96 +7,34 @@ Telegram's limits and record users who blocked the bot.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import time
 
-from telegram import Message, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from advisor import views
 from advisor.store import StoreError
-from advisor.telegram import callbacks, render
-from advisor.telegram.runtime import Runtime
+from advisor.telegram import callbacks, coop
+from advisor.telegram.replies import (
+    OUTCOME,
+    edit_view,
+    lang_of,
+    language_from_telegram,
+    runtime,
+    send_view,
+    text_view,
+    ui,
+)
 from advisor.text import display
-from advisor.views import View
 
 log = logging.getLogger("advisor.bot")
-
-OUTCOME: contextvars.ContextVar[str] = contextvars.ContextVar("outcome", default="-")
-"""What a handler did with the update, for the one log line per update."""
 
 FLOOD_WINDOW_S = 3.0
 FLOOD_MAX = 6
 MAX_LOGGED_QUESTION = 2000
-
-
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    return context.application.bot_data["runtime"]
-
-
-def lang_of(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return context.user_data.get("lang", "vi") if context.user_data is not None else "vi"
-
-
-def _language_from_telegram(code: str | None) -> str:
-    return "en" if (code or "").lower().startswith("en") else "vi"
-
-
-# --- sending -------------------------------------------------------------------------------
-
-
-async def send_view(update: Update, context: ContextTypes.DEFAULT_TYPE, view: View) -> Message | None:
-    """Send a view as one or more messages; records a user who blocked the bot."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    sent = None
-    rt = runtime(context)
-    for message in render.messages(view, rt.kb.version):
-        try:
-            sent = await context.bot.send_message(
-                chat.id,
-                message.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=message.keyboard,
-                disable_web_page_preview=True,
-            )
-        except Forbidden:
-            log.info("chat %s blocked the bot", chat.id)
-            if rt.store is not None:
-                await rt.store.mark_blocked(chat.id)
-            return None
-    return sent
-
-
-async def edit_view(update: Update, context: ContextTypes.DEFAULT_TYPE, view: View) -> None:
-    """Replace the pressed message with a view (◀ ▶ navigation); too long -> a new message."""
-    query = update.callback_query
-    parts = render.messages(view, runtime(context).kb.version)
-    if query is None or query.message is None or len(parts) > 1:
-        await send_view(update, context, view)
-        return
-    try:
-        await query.edit_message_text(
-            parts[0].html,
-            parse_mode=ParseMode.HTML,
-            reply_markup=parts[0].keyboard,
-            disable_web_page_preview=True,
-        )
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():
-            return
-        if "can't be edited" in str(exc).lower() or "not found" in str(exc).lower():
-            await send_view(update, context, view)
-            return
-        raise
-
-
-def ui(context: ContextTypes.DEFAULT_TYPE, key: str, **values: str) -> str:
-    return runtime(context).kb.ui.get(key, lang_of(context), **values)
 
 
 # --- before every update: who is this, and are they flooding? ---------------------------
@@ -114,12 +52,13 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         stored = await rt.require_store().touch_user(
             user.id,
             chat.id if chat.type == ChatType.PRIVATE else user.id,
-            _language_from_telegram(user.language_code),
+            language_from_telegram(user.language_code),
+            user.username,
         )
         context.user_data["lang"] = stored.language
     except StoreError as exc:
         log.warning("could not record user %s: %s", user.id, exc)
-        context.user_data.setdefault("lang", _language_from_telegram(user.language_code))
+        context.user_data.setdefault("lang", language_from_telegram(user.language_code))
 
 
 async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -158,15 +97,19 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_view(update, context, views.entry_view(kb, entry, lang))
         return
     if payload == "assess":
-        await show_assess(update, context)
+        await coop.assess(update, context)
+        return
+    if payload.startswith("join_"):
+        await coop.join(update, context, payload[5:])
         return
     name = display(update.effective_user.first_name if update.effective_user else "")[:64]
     await send_view(update, context, views.main_menu_view(kb, lang, "greeting", name=name or "bạn"))
 
 
 async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/menu: the main menu."""
+    """/menu: the main menu (leaves a half-typed flow, as the menu is a fresh start)."""
     OUTCOME.set("menu")
+    await _end_flow(update, context)
     await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context)))
 
 
@@ -198,48 +141,58 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_view(update, context, views.main_menu_view(runtime(context).kb, wanted, "lang_changed"))
 
 
+async def _end_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    try:
+        return user is not None and await runtime(context).require_store().end_flow(user.id)
+    except StoreError as exc:
+        log.warning("could not end the flow of %s: %s", user.id, exc)
+        return False
+
+
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: leave any flow; always works, even when there is none."""
-    had_flow = context.user_data.pop("flow", None) is not None
+    had_flow = await _end_flow(update, context)
     OUTCOME.set("cancel" if had_flow else "cancel:none")
     key = "cancelled" if had_flow else "nothing_to_cancel"
     await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context), key))
 
 
-async def show_assess(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The self-assessment: what it is (the questionnaire itself comes with its own flow)."""
-    kb = runtime(context).kb
-    entry = kb.entries.get("assess.about")
-    OUTCOME.set("assess:about")
-    view = (
-        views.entry_view(kb, entry, lang_of(context))
-        if entry
-        else views.text_view(kb, "help", lang_of(context))
-    )
-    await send_view(update, context, view)
-
-
 async def show_notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Notices from extension officers: subscription status."""
     OUTCOME.set("notices")
-    await send_view(update, context, views.text_view(runtime(context).kb, "notices_info", lang_of(context)))
+    await send_view(update, context, text_view(context, "notices_info"))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     OUTCOME.set("unknown_command")
-    await send_view(
-        update, context, views.text_view(runtime(context).kb, "unknown_command", lang_of(context))
-    )
+    await send_view(update, context, text_view(context, "unknown_command"))
 
 
 # --- free text: a question -----------------------------------------------------------------
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text outside a flow is a question: answer, suggest or decline, and log it."""
+FLOWS = {coop.PROFILE_FLOW: coop.profile_text}
+"""Text replies inside a multi-step flow, by the flow's kind (stored in the `flows` table)."""
+
+
+async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text: the next reply of a flow the user is in, otherwise a question."""
     message = update.effective_message
     if message is None or not message.text:
         return
+    user = update.effective_user
+    if user is not None and update.effective_chat.type == ChatType.PRIVATE:
+        flow = await runtime(context).require_store().flow(user.id)
+        if flow is not None and flow[0] in FLOWS:
+            await FLOWS[flow[0]](update, context, flow[1])
+            return
+    await question(update, context)
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text outside a flow is a question: answer, suggest or decline, and log it."""
+    message = update.effective_message
     text = message.text
     bot_name = context.bot.username
     if bot_name:
@@ -267,7 +220,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice, files ...: say politely that we read text only."""
     OUTCOME.set("unsupported")
-    await send_view(update, context, views.text_view(runtime(context).kb, "text_only", lang_of(context)))
+    await send_view(update, context, text_view(context, "text_only"))
 
 
 async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -292,7 +245,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         OUTCOME.set("callback:invalid")
         await query.answer(kb.ui.get("button_invalid", lang), show_alert=False)
         return
-    if data.version != kb.version[: callbacks.VERSION_CHARS]:
+    if data.version != kb.version[: callbacks.VERSION_CHARS] and data.action not in coop.VERSIONLESS:
         OUTCOME.set("callback:stale")
         await query.answer(kb.ui.get("menu_updated", lang))
         await send_view(update, context, views.main_menu_view(kb, lang, "menu_updated"))
@@ -405,11 +358,6 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tupl
     return False
 
 
-async def on_assess(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await show_assess(update, context)
-    return False
-
-
 async def on_notices(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
     await show_notices(update, context)
     return False
@@ -426,8 +374,9 @@ BUTTONS = {
     "sectors": on_sectors,
     "sector": on_sector,
     "help": on_help,
-    "assess": on_assess,
+    "assess": coop.on_assess,
     "notices": on_notices,
+    **coop.BUTTONS,
 }
 
 

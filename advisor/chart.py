@@ -1,0 +1,60 @@
+"""The self-assessment chart: one horizontal bar per pillar, 0-100, as a PNG.
+
+Rendering takes tens of milliseconds of CPU, so the bot calls `pillar_chart` in a worker
+thread (`asyncio.to_thread`), never on the event loop. matplotlib is imported lazily: a
+process that never draws a chart (the CLI, most tests) does not pay for it.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+
+WIDTH_IN, DPI = 8.0, 100
+BAR_COLOUR = "#2e7d32"
+PREVIOUS_COLOUR = "#b0bec5"
+
+
+def pillar_chart(
+    title: str,
+    labels: Sequence[str],
+    scores: Sequence[float],
+    previous: Sequence[float] | None = None,
+    previous_label: str = "",
+    current_label: str = "",
+) -> bytes:
+    """A PNG bar chart of pillar scores; `previous` draws the last assessment behind it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    height = 1.2 + 0.7 * len(labels)
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    axes = figure.subplots()
+    positions = list(range(len(labels)))[::-1]
+    wrapped = ["\n".join(textwrap.wrap(label, 22)) for label in labels]
+    if previous is not None:
+        axes.barh(
+            [p + 0.2 for p in positions], previous, height=0.35, color=PREVIOUS_COLOUR, label=previous_label
+        )
+        bars = axes.barh(
+            [p - 0.15 for p in positions], scores, height=0.45, color=BAR_COLOUR, label=current_label
+        )
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    else:
+        bars = axes.barh(positions, scores, height=0.6, color=BAR_COLOUR)
+    for bar, score in zip(bars, scores, strict=True):
+        axes.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{score:.0f}", va="center")
+    axes.set_yticks(positions, wrapped, fontsize=9)
+    axes.set_xlim(0, 110)
+    axes.set_xticks([0, 25, 50, 75, 100])
+    axes.grid(axis="x", alpha=0.3)
+    axes.set_title(title, fontsize=11)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,245 @@
+"""What a cooperative sees of its own profile and self-assessment, as channel-free views.
+
+Like `advisor.views`: Telegram-safe HTML plus buttons with short action tuples; every
+wording comes from `ui.yaml` or `assessment.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from advisor import markup, provinces
+from advisor.assessment import Question, Questionnaire, Result
+from advisor.kb.models import SECTORS, KnowledgeBase
+from advisor.store import Assessment, Coop
+from advisor.views import EDIT, Button, View, menu_row
+from advisor.views import ui_html as _ui
+
+PROVINCE_PAGE = 12
+PROFILE_FIELDS = ("name", "province", "sector", "members")
+
+
+# --- profile ------------------------------------------------------------------------------
+
+
+def prompt_view(kb: KnowledgeBase, field: str, lang: str, error: str | None = None) -> View:
+    """Ask for one profile field; `error` is a ui key explaining why the last reply was refused."""
+    paragraphs = [_ui(kb, error, lang)] if error else []
+    paragraphs.append(_ui(kb, f"ask_{field}", lang))
+    if field == "province":
+        return province_page_view(kb, 0, lang, tuple(paragraphs))
+    if field == "sector":
+        rows = [(Button(kb.ui.get(f"sector_{s}", lang), ("sec", s)),) for s in SECTORS]
+        return View(tuple(paragraphs), tuple(rows))
+    return View(tuple(paragraphs))
+
+
+def province_page_view(kb: KnowledgeBase, page: int, lang: str, intro: tuple[str, ...] = ()) -> View:
+    """The 34 provinces as buttons, two per row, twelve per page."""
+    pages = -(-len(provinces.PROVINCES) // PROVINCE_PAGE)
+    page = min(max(page, 0), pages - 1)
+    start = page * PROVINCE_PAGE
+    shown = list(enumerate(provinces.PROVINCES))[start : start + PROVINCE_PAGE]
+    rows = [
+        tuple(Button(name, ("prv", str(index))) for index, name in shown[pair : pair + 2])
+        for pair in range(0, len(shown), 2)
+    ]
+    nav = []
+    if page > 0:
+        nav.append(Button("◀", ("prp", str(page - 1), EDIT)))
+    nav.append(Button(f"{page + 1}/{pages}", ("prp", str(page), EDIT)))
+    if page < pages - 1:
+        nav.append(Button("▶", ("prp", str(page + 1), EDIT)))
+    rows.append(tuple(nav))
+    return View(intro or (_ui(kb, "ask_province", lang),), tuple(rows))
+
+
+def profile_view(kb: KnowledgeBase, coop: Coop, invite_link: str, lang: str, intro_key: str = "") -> View:
+    """The cooperative's profile, its invite link, and buttons to edit each field."""
+    values = {
+        "name": coop.name,
+        "province": coop.province,
+        "sector": kb.ui.get(f"sector_{coop.sector}", lang),
+        "members": str(coop.members),
+    }
+    paragraphs = [_ui(kb, intro_key, lang)] if intro_key else []
+    paragraphs.append(_ui(kb, "profile_card", lang, **values))
+    paragraphs.append(_ui(kb, "invite", lang) + "\n" + markup.escape(invite_link))
+    rows = [
+        tuple(Button(kb.ui.get(f"edit_{f}", lang), ("pe", f)) for f in PROFILE_FIELDS[:2]),
+        tuple(Button(kb.ui.get(f"edit_{f}", lang), ("pe", f)) for f in PROFILE_FIELDS[2:]),
+        (Button(kb.ui.get("menu_assess", lang), ("as",)),),
+        menu_row(kb, lang),
+    ]
+    return View(tuple(paragraphs), tuple(rows))
+
+
+# --- the questionnaire ----------------------------------------------------------------------
+
+
+def intro_view(
+    kb: KnowledgeBase, questionnaire: Questionnaire, coop: Coop, lang: str, resumable: bool
+) -> View:
+    """Before the first question: what it is, for which cooperative; start or resume."""
+    title = questionnaire.title_en if lang == "en" and questionnaire.title_en else questionnaire.title
+    intro = questionnaire.intro_en if lang == "en" and questionnaire.intro_en else questionnaire.intro
+    paragraphs = [
+        f"<b>{markup.escape(title)}</b>",
+        *markup.render(intro).paragraphs,
+        _ui(kb, "assess_for", lang, name=coop.name),
+    ]
+    rows = [(Button(kb.ui.get("assess_resume" if resumable else "assess_begin", lang), ("as", "go")),)]
+    if resumable:
+        rows.append((Button(kb.ui.get("assess_restart", lang), ("as", "new")),))
+    rows.append((Button(kb.ui.get("history_button", lang), ("hist",)), *menu_row(kb, lang)))
+    return View(tuple(paragraphs), tuple(rows))
+
+
+def question_view(
+    kb: KnowledgeBase,
+    questionnaire: Questionnaire,
+    assessment_id: int,
+    question: Question,
+    answers: Mapping[str, int],
+    lang: str,
+) -> View:
+    """One question: progress, pillar, the question, its options; Back and Pause."""
+    number, total = questionnaire.progress(question.id, answers)
+    pillar = questionnaire.pillar(question.pillar)
+    progress = kb.ui.get("question_progress", lang, number=str(number), total=str(total))
+    heading = (
+        f"<b>{markup.escape(progress)}</b> · <i>{markup.escape(pillar.name(lang) if pillar else '')}</i>"
+    )
+    chosen = answers.get(question.id)
+    rows: list[tuple[Button, ...]] = [
+        (
+            Button(
+                ("✓ " if index == chosen else "") + option.label(lang),
+                ("a", str(assessment_id), question.id, str(index)),
+            ),
+        )
+        for index, option in enumerate(question.options)
+    ]
+    controls = [Button(kb.ui.get("assess_pause", lang), ("ap", str(assessment_id)))]
+    if questionnaire.before(question.id, answers) is not None:
+        controls.insert(0, Button("◀ " + kb.ui.get("back", lang), ("ab", str(assessment_id), question.id)))
+    rows.append(tuple(controls))
+    return View((heading, markup.escape(question.wording(lang))), tuple(rows))
+
+
+def paused_view(kb: KnowledgeBase, number: int, total: int, lang: str) -> View:
+    return View(
+        (_ui(kb, "assess_paused", lang, number=str(number), total=str(total)),), (menu_row(kb, lang),)
+    )
+
+
+def _signed(change: float) -> str:
+    rounded = round(change)
+    return f"▲ +{rounded}" if rounded > 0 else f"▼ {rounded}" if rounded < 0 else "="
+
+
+def _delta(now: float, before: float | None) -> str:
+    """ " (▲ +12)" after a score when there is an earlier score to compare with."""
+    return "" if before is None else f" ({_signed(now - before)})"
+
+
+def result_view(
+    kb: KnowledgeBase,
+    questionnaire: Questionnaire,
+    result: Result,
+    previous: Assessment | None,
+    lang: str,
+) -> View:
+    """The level and what it means, a score per pillar (with the change since last time),
+    the two weakest pillars with next steps, and buttons to entries and support programmes."""
+    level = result.level
+    paragraphs = [
+        _ui(
+            kb,
+            "result_level",
+            lang,
+            level=str(level.id),
+            name=level.label(lang),
+            score=f"{result.overall:.0f}",
+        )
+    ]
+    if previous is not None and previous.overall is not None:
+        paragraphs.append(
+            _ui(
+                kb,
+                "result_change",
+                lang,
+                before=f"{previous.overall:.0f}",
+                date=_date(previous.finished_at),
+                delta=_signed(result.overall - previous.overall),
+            )
+        )
+    paragraphs.extend(markup.render(level.meaning_text(lang)).paragraphs)
+    lines = [f"<b>{markup.escape(kb.ui.get('result_pillars', lang))}</b>"]
+    before = previous.pillar_scores if previous else {}
+    for pillar in questionnaire.pillars:
+        score = result.pillar_scores[pillar.id]
+        change = _delta(score, before.get(pillar.id))
+        lines.append(f"• {markup.escape(pillar.name(lang))}: <b>{score:.0f}</b>/100{change}")
+    paragraphs.append("\n".join(lines))
+    entries: list[str] = []
+    programmes: list[str] = []
+    for pillar_id in result.weakest:
+        pillar = questionnaire.pillar(pillar_id)
+        if pillar is None:
+            continue
+        paragraphs.append(_ui(kb, "result_weak", lang, pillar=pillar.name(lang)))
+        paragraphs.extend(markup.render(pillar.advice_text(lang)).paragraphs)
+        entries.extend(pillar.entries)
+        programmes.extend(pillar.programmes)
+    entries.extend(level.entries)
+    programmes.extend(level.programmes)
+    rows = [
+        (Button("➜ " + kb.entries[ref].heading(lang), ("entry", ref)),)
+        for ref in dict.fromkeys(entries)
+        if ref in kb.entries
+    ][:5]
+    shown_programmes = [ref for ref in dict.fromkeys(programmes) if ref in kb.entries][:4]
+    if shown_programmes:
+        paragraphs.append(_ui(kb, "result_programmes", lang))
+        rows.extend(
+            (Button("🤝 " + kb.entries[ref].heading(lang), ("entry", ref)),) for ref in shown_programmes
+        )
+    rows.append(
+        (
+            Button(kb.ui.get("assess_again", lang), ("as", "new")),
+            Button(kb.ui.get("history_button", lang), ("hist",)),
+        )
+    )
+    rows.append(menu_row(kb, lang))
+    return View(tuple(paragraphs), tuple(rows))
+
+
+def _date(stamp: str | None) -> str:
+    if not stamp:
+        return "-"
+    return (
+        dt.datetime.fromisoformat(stamp).astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%d/%m/%Y")
+    )
+
+
+def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang: str) -> View:
+    """Past results of the cooperative, newest first, with the change between them."""
+    paragraphs = [_ui(kb, "history_title", lang, name=coop.name)]
+    if not past:
+        paragraphs.append(_ui(kb, "history_empty", lang))
+    lines = []
+    for index, item in enumerate(past):
+        older = past[index + 1].overall if index + 1 < len(past) else None
+        lines.append(
+            f"• {_date(item.finished_at)}: <b>{item.overall:.0f}</b>/100 · "
+            f"{markup.escape(item.level_name or '')}{_delta(item.overall or 0, older)}"
+        )
+    if lines:
+        paragraphs.append("\n".join(lines))
+    rows = [
+        (Button(kb.ui.get("assess_again" if past else "assess_begin", lang), ("as", "new")),),
+        menu_row(kb, lang),
+    ]
+    return View(tuple(paragraphs), tuple(rows))
