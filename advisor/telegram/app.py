@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 
@@ -11,6 +13,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -18,15 +21,15 @@ from telegram.ext import (
 )
 
 from advisor.answering import Advisor
+from advisor.broadcast import Sender
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
+from advisor.roles import Role
 from advisor.store import Store
-from advisor.telegram import coop, handlers
+from advisor.telegram import coop, handlers, officer
 from advisor.telegram.runtime import Runtime
 
 log = logging.getLogger("advisor.bot")
-
-COMMANDS = ("start", "menu", "assess", "register", "profile", "history", "help", "lang", "cancel", "about")
 
 
 class AdvisorApplication(Application):
@@ -94,6 +97,17 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("profile", coop.profile))
     app.add_handler(CommandHandler("assess", coop.assess))
     app.add_handler(CommandHandler("history", coop.history))
+    app.add_handler(CommandHandler("subscribe", officer.subscribe))
+    app.add_handler(CommandHandler("unsubscribe", officer.unsubscribe))
+    app.add_handler(CommandHandler("broadcast", officer.broadcast))
+    app.add_handler(CommandHandler("broadcasts", officer.broadcasts))
+    app.add_handler(CommandHandler("stats", officer.stats))
+    app.add_handler(CommandHandler("export", officer.export))
+    app.add_handler(CommandHandler("reload", officer.reload))
+    app.add_handler(CommandHandler("gaps", officer.gaps_command))
+    app.add_handler(CommandHandler("grant", officer.grant))
+    app.add_handler(CommandHandler("revoke", officer.revoke))
+    app.add_handler(ChatMemberHandler(officer.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))
     app.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
@@ -111,18 +125,50 @@ async def open_store(app: Application) -> None:
 
 
 async def set_commands(app: Application) -> None:
-    """The command menu and description, per language (vi is also the default)."""
-    kb = app.bot_data["runtime"].kb
+    """The command menu and description, per language (vi is also the default), and the
+    larger menus of the officers and admins named in the environment."""
+    rt: Runtime = app.bot_data["runtime"]
+    kb = rt.kb
     for lang, code in (("vi", None), ("vi", "vi"), ("en", "en")):
-        commands = [BotCommand(c, kb.ui.get(f"cmd_{c}", lang)[:256]) for c in COMMANDS]
+        commands = [BotCommand(c, kb.ui.get(f"cmd_{c}", lang)[:256]) for c in officer.MEMBER_COMMANDS]
         await app.bot.set_my_commands(commands, language_code=code)
         await app.bot.set_my_description(kb.ui.get("description", lang)[:512], language_code=code)
         await app.bot.set_my_short_description(kb.ui.get("short_description", lang)[:120], language_code=code)
+
+    for user_id in rt.settings.officers - rt.settings.admins:
+        await officer.set_role_commands(app, user_id, Role.OFFICER)
+    for user_id in rt.settings.admins:
+        await officer.set_role_commands(app, user_id, Role.ADMIN)
+
+
+async def start_sender(app: Application) -> None:
+    """The one broadcast sender task; it resumes unfinished broadcasts first."""
+    rt: Runtime = app.bot_data["runtime"]
+    rt.sender = Sender(
+        rt.require_store(),
+        officer.telegram_sender(app),
+        rate=rt.settings.broadcast_rate,
+        chat_interval=rt.settings.broadcast_chat_interval,
+        progress=officer.progress_reporter(app),
+    )
+    # Not app.create_task: PTB awaits its tasks on stop, and the sender runs until cancelled.
+    rt.sender_task = asyncio.create_task(rt.sender.run(), name="broadcast-sender")
+
+
+async def post_stop(app: Application) -> None:
+    """Stop the sender; a row cut off mid-send becomes "unknown" at the next start, never resent."""
+    rt: Runtime = app.bot_data["runtime"]
+    if rt.sender_task is not None:
+        rt.sender_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rt.sender_task
+        rt.sender_task = None
 
 
 async def post_init(app: Application) -> None:
     await open_store(app)
     await set_commands(app)
+    await start_sender(app)
 
 
 async def post_shutdown(app: Application) -> None:
@@ -144,6 +190,7 @@ def build_application(
         builder.application_class(AdvisorApplication)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )

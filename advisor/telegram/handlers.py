@@ -17,7 +17,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from advisor import views
 from advisor.store import StoreError
-from advisor.telegram import callbacks, coop
+from advisor.telegram import callbacks, coop, officer
 from advisor.telegram.replies import (
     OUTCOME,
     edit_view,
@@ -116,7 +116,9 @@ async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what the bot can do and its commands."""
     OUTCOME.set("help")
-    await send_view(update, context, views.text_view(runtime(context).kb, "help", lang_of(context)))
+    view = views.text_view(runtime(context).kb, "help", lang_of(context))
+    extra = await officer.help_extra(update, context)
+    await send_view(update, context, views.View((*view.paragraphs, *extra), view.buttons))
 
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -172,7 +174,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- free text: a question -----------------------------------------------------------------
 
 
-FLOWS = {coop.PROFILE_FLOW: coop.profile_text}
+FLOWS = {coop.PROFILE_FLOW: coop.profile_text, officer.BROADCAST_FLOW: officer.broadcast_text}
 """Text replies inside a multi-step flow, by the flow's kind (stored in the `flows` table)."""
 
 
@@ -377,6 +379,7 @@ BUTTONS = {
     "assess": coop.on_assess,
     "notices": on_notices,
     **coop.BUTTONS,
+    **officer.BUTTONS,
 }
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from advisor.answering import Advisor
+from advisor.broadcast import Sender
 from advisor.config import Settings
-from advisor.kb import KnowledgeBase
+from advisor.kb import KnowledgeBase, load_knowledge
+from advisor.kb.changes import Changes, compare
+from advisor.kb.models import Problem
 from advisor.store import Store
 
 
@@ -21,6 +25,8 @@ class Runtime:
     settings: Settings
     advisor: Advisor
     store: Store | None = None
+    sender: Sender | None = None
+    sender_task: asyncio.Task | None = None
     flood: dict[int, list[float]] = field(default_factory=dict)
 
     @property
@@ -31,3 +37,16 @@ class Runtime:
         if self.store is None:
             raise RuntimeError("the store is not open; call open_store() in post_init")
         return self.store
+
+    async def reload(self) -> tuple[Changes | None, list[Problem]]:
+        """Load and validate the knowledge folder off the event loop; swap it in only if valid.
+
+        Returns what changed (None when the new knowledge has errors) and every problem found.
+        """
+        result = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir)
+        if result.kb is None:
+            return None, result.problems
+        advisor = await asyncio.to_thread(Advisor, result.kb)
+        changes = compare(self.advisor.kb, result.kb)
+        self.advisor = advisor
+        return changes, result.problems
