@@ -19,6 +19,7 @@ from typing import TextIO
 from advisor.answering import Advisor
 from advisor.config import ConfigError, load_settings
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
+from advisor.gaps import gap_rows
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.store import Store, StoreError
 from advisor.views import decision_view
@@ -158,10 +159,15 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO) -> None:
     writer.writerows(rows)
 
 
-async def _export_rows(db_path: Path, table: str) -> list[dict]:
+EXPORT_TABLES = sorted([*Store.EXPORTS, "gaps"])
+
+
+async def _export_rows(db_path: Path, table: str, province: str | None) -> list[dict]:
     store = await Store.open(db_path)
     try:
-        return await store.export(table)
+        if table == "gaps":
+            return await gap_rows(store)
+        return await store.export(table, province)
     finally:
         await store.close()
 
@@ -173,7 +179,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"no database at {db_path} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
         return EXIT_FAILED
     try:
-        rows = asyncio.run(_export_rows(db_path, args.table))
+        rows = asyncio.run(_export_rows(db_path, args.table, args.province))
+    except KeyError:
+        print(f"{args.table} cannot be limited to a province", file=sys.stderr)
+        return EXIT_USAGE
     except StoreError as exc:
         print(f"cannot read {db_path}: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -217,8 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_eval)
 
     export = sub.add_parser("export", help="export a table of the database as CSV or JSON")
-    export.add_argument("table", choices=sorted(Store.EXPORTS), help="what to export")
+    export.add_argument("table", choices=EXPORT_TABLES, help="what to export")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--province", help="only this province (cooperatives, assessments, results)")
     export.set_defaults(func=cmd_export)
     return parser
 

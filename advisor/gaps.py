@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from advisor.store import Store
+
 SIMILAR = 75.0
 """token_set_ratio at or above which two questions are the same gap."""
 EXAMPLES = 3
@@ -44,3 +46,16 @@ def group(questions: Iterable[Mapping[str, str]], limit: int = 20) -> list[Gap]:
             gap.examples.append(row["text"])
     gaps.sort(key=lambda g: (-g.count, g.key))
     return gaps[:limit]
+
+
+async def gap_rows(store: Store) -> list[dict[str, object]]:
+    """`export gaps`: one row per group of similar unanswered questions."""
+    return [
+        {
+            "count": g.count,
+            "examples": " | ".join(g.examples),
+            "decisions": str(g.decisions),
+            "last_asked": g.last_asked,
+        }
+        for g in group(await store.declined_questions(), limit=500)
+    ]

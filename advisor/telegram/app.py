@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 
 from telegram import BotCommand, Message, Update
@@ -165,10 +166,37 @@ async def post_stop(app: Application) -> None:
         rt.sender_task = None
 
 
+async def reload_on_signal(app: Application) -> None:
+    """SIGHUP: reload the knowledge like /reload; the outcome goes to the log."""
+    rt: Runtime = app.bot_data["runtime"]
+    changes, problems = await rt.reload()
+    if changes is None:
+        log.error("SIGHUP reload refused, keeping version %s: %d error(s)", rt.kb.version, len(problems))
+        for problem in problems[:50]:
+            log.error("%s", problem)
+        return
+    log.info(
+        "SIGHUP reload: version %s, %d added, %d removed, %d edited",
+        rt.kb.version,
+        len(changes.added),
+        len(changes.removed),
+        len(changes.edited),
+    )
+    if rt.store is not None:
+        await rt.store.audit(None, "reload", "SIGHUP")
+
+
+def watch_sighup(app: Application) -> None:
+    if hasattr(signal, "SIGHUP"):
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: app.create_task(reload_on_signal(app)))
+
+
 async def post_init(app: Application) -> None:
     await open_store(app)
     await set_commands(app)
     await start_sender(app)
+    watch_sighup(app)
 
 
 async def post_shutdown(app: Application) -> None:

@@ -706,19 +706,6 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_view(update, context, View(tuple(paragraphs), (menu_row(kb, lang),)))
 
 
-async def gap_rows(store: Store) -> list[dict]:
-    """`export gaps`: one row per group of similar unanswered questions."""
-    return [
-        {
-            "count": g.count,
-            "examples": " | ".join(g.examples),
-            "decisions": str(g.decisions),
-            "last_asked": g.last_asked,
-        }
-        for g in gaps.group(await store.declined_questions(), limit=500)
-    ]
-
-
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export <table>: a CSV document; officers get their province's cooperative tables."""
     granted = await _allowed(update, context, Role.OFFICER)
@@ -730,7 +717,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_view(update, context, text_view(context, "export_usage", tables=", ".join(allowed)))
         return
     store = _store(context)
-    rows = await gap_rows(store) if table == "gaps" else await store.export(table, granted.scope)
+    rows = await gaps.gap_rows(store) if table == "gaps" else await store.export(table, granted.scope)
     await store.audit(update.effective_user.id, "export", f"{table} {granted.scope or ''}".strip())
     OUTCOME.set(f"export:{table}:{len(rows)}")
     if not rows:
