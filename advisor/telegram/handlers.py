@@ -33,7 +33,6 @@ from advisor.text import display
 log = logging.getLogger("advisor.bot")
 
 FLOOD_WINDOW_S = 3.0
-FLOOD_MAX = 6
 MAX_LOGGED_QUESTION = 2000
 
 
@@ -62,7 +61,7 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """More than FLOOD_MAX messages in FLOOD_WINDOW_S: one polite reply, then silence."""
+    """More than `flood_max` messages in FLOOD_WINDOW_S: one polite reply, then silence."""
     user = update.effective_user
     if user is None or update.message is None:
         return
@@ -71,9 +70,9 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     recent = [t for t in rt.flood.get(user.id, []) if now - t < FLOOD_WINDOW_S]
     recent.append(now)
     rt.flood[user.id] = recent
-    if len(recent) <= FLOOD_MAX:
+    if len(recent) <= rt.flood_max:
         return
-    if len(recent) == FLOOD_MAX + 1:
+    if len(recent) == rt.flood_max + 1:
         OUTCOME.set("flood:warned")
         await update.message.reply_text(ui(context, "slow_down"))
     else:

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram import Update
 
@@ -22,6 +23,10 @@ it answers with a token like 123456789:AA...  Then start the bot with:
     TELEGRAM_BOT_TOKEN=123456789:AA... python bot.py
 
 (or put TELEGRAM_BOT_TOKEN=... in a .env file next to bot.py)."""
+
+SANDBOX_INSTEAD = """\
+Starting the sandbox instead: the real bot against a local Bot API emulator, with a web
+chat page to try it as a member, an officer or an admin (no Telegram needed)."""
 
 
 class RedactToken(logging.Filter):
@@ -51,9 +56,17 @@ def setup_logging(level: str, token: str | None) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description="Run the HTX Advisor Telegram bot.")
     parser.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to")
-    parser.add_argument("--port", type=int, default=8443, help="port of the built-in webhook server")
+    parser.add_argument(
+        "--port", type=int, help="port of the built-in webhook server (default 8443) or of the sandbox page"
+    )
     parser.add_argument("--listen", default="0.0.0.0", help="address of the webhook server")
     parser.add_argument("--secret-token", help="secret Telegram sends with each webhook request")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="no Telegram: a local Bot API emulator and a web chat page on 127.0.0.1 (default port 8080)",
+    )
+    parser.add_argument("--db", help="with --sandbox: its SQLite file (default data/sandbox.db)")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser.parse_args(argv)
 
@@ -66,9 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     setup_logging(args.log_level, settings.token)
-    if not settings.token:
+    if not settings.token and not args.sandbox:
         print(NO_TOKEN, file=sys.stderr)
-        return 2
+        print(f"\n{SANDBOX_INSTEAD}\n", file=sys.stderr, flush=True)
+    if args.sandbox or not settings.token:
+        from advisor.sandbox import runner
+
+        return runner.main(settings, port=args.port, db_path=Path(args.db) if args.db else None)
     result = load_knowledge(settings.knowledge_dir)
     if result.kb is None:
         for problem in result.errors:
@@ -83,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = args.webhook_url.rstrip("/")
         app.run_webhook(
             listen=args.listen,
-            port=args.port,
+            port=args.port or 8443,
             url_path="telegram",
             webhook_url=f"{url}/telegram",
             secret_token=args.secret_token,

@@ -28,6 +28,8 @@ class Runtime:
     sender: Sender | None = None
     sender_task: asyncio.Task | None = None
     flood: dict[int, list[float]] = field(default_factory=dict)
+    flood_max: int = 6
+    """Messages a user may send within a few seconds before one polite slow-down reply."""
 
     @property
     def kb(self) -> KnowledgeBase:

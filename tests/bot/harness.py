@@ -1,0 +1,110 @@
+"""Drive the real bot Application in-process through the Bot API emulator.
+
+Updates go through `Application.process_update` (real handlers, filters and flows); every
+call the bot makes goes through `FakeRequest` into `BotApiState`, which rejects anything
+Telegram would reject, so a test fails if the bot breaks Telegram's rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from advisor.botapi import BotApiState, SentMessage, application_builder
+from advisor.config import Settings
+from advisor.kb import KnowledgeBase
+from advisor.telegram.app import build_application, open_store, set_commands, start_sender
+
+
+class BotHarness:
+    """One emulated Telegram and one bot Application over a database file."""
+
+    def __init__(self, state: BotApiState, app: Application) -> None:
+        self.state = state
+        self.app = app
+
+    @classmethod
+    async def start(cls, settings: Settings, kb: KnowledgeBase, state: BotApiState | None = None) -> BotHarness:
+        state = state or BotApiState()
+        app = build_application(settings, kb, application_builder(state))
+        app.bot_data["runtime"].flood_max = 1000  # scripted users type faster than people; see test_flood
+        await app.initialize()
+        await open_store(app)
+        await set_commands(app)
+        await start_sender(app)
+        return cls(state, app)
+
+    async def stop(self) -> None:
+        """Like a shutdown: stop the sender and close the database."""
+        rt = self.app.bot_data["runtime"]
+        if rt.sender_task is not None:
+            rt.sender_task.cancel()
+        await self.app.shutdown()
+        if rt.store is not None:
+            await rt.store.close()
+            rt.store = None
+
+    @property
+    def runtime(self):
+        return self.app.bot_data["runtime"]
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    def _new(self, chat_id: int, before: int) -> list[SentMessage]:
+        return self.state.messages(chat_id)[before:]
+
+    async def say(self, user_id: int, text: str, **kwargs: Any) -> list[SentMessage]:
+        """The user sends text; returns the bot's new messages in that chat."""
+        chat_id = kwargs.get("chat_id") or user_id
+        before = len(self.state.messages(chat_id))
+        await self.feed(self.state.user_says(user_id, text, **kwargs))
+        return self._new(chat_id, before)
+
+    async def press(self, user_id: int, message: SentMessage, label: str, exact: bool = False) -> list[SentMessage]:
+        """Tap the button whose label contains `label` on `message`; returns new messages."""
+        data = button_data(message, label, exact)
+        return await self.press_data(user_id, message, data)
+
+    async def press_data(
+        self, user_id: int, message: SentMessage, data: str, forge: bool = False
+    ) -> list[SentMessage]:
+        before = len(self.state.messages(message.chat_id))
+        await self.feed(self.state.press(user_id, message.message_id, data, chat_id=message.chat_id, forge=forge))
+        return self._new(message.chat_id, before)
+
+    def last(self, chat_id: int) -> SentMessage:
+        return self.state.messages(chat_id)[-1]
+
+    def refreshed(self, message: SentMessage) -> SentMessage:
+        """The current state of a message (after edits)."""
+        return next(m for m in self.state.messages(message.chat_id) if m.message_id == message.message_id)
+
+    def last_answer(self) -> str | None:
+        return self.state.callback_answers[-1][1] if self.state.callback_answers else None
+
+
+def buttons(message: SentMessage) -> list[tuple[str, str]]:
+    """(label, callback_data) of every inline button of a message."""
+    markup = message.reply_markup or {}
+    return [
+        (button["text"], button.get("callback_data", ""))
+        for row in markup.get("inline_keyboard", [])
+        for button in row
+    ]
+
+
+def button_data(message: SentMessage, label: str, exact: bool = False) -> str:
+    for text, data in buttons(message):
+        if (text == label) if exact else (label in text):
+            return data
+    raise AssertionError(f"no button {label!r} in {[t for t, _ in buttons(message)]}")
+
+
+def settings_for(tmp: Path, **changes: Any) -> Settings:
+    base = Settings(token="123456:TEST-TOKEN", db_path=tmp / "advisor.db", knowledge_dir=Path("knowledge"))
+    return replace(base, **changes)

@@ -1,0 +1,160 @@
+"""A member's whole journey through the real Application and the Bot API emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.telegram import callbacks
+from tests.bot.conftest import MEMBER
+from tests.bot.harness import BotHarness, button_data, buttons
+
+
+async def test_start_greets_with_the_main_menu(bot: BotHarness) -> None:
+    [reply] = await bot.say(MEMBER, "/start", first_name="Lan")
+    assert "Lan" in reply.text
+    labels = [label for label, _ in buttons(reply)]
+    for expected in ("Chuyển đổi số", "Chương trình hỗ trợ", "Đăng ký nhãn hiệu", "Hợp tác xã", "Tự đánh giá",
+                     "Thông báo", "Trợ giúp"):
+        assert any(expected in label for label in labels), expected
+
+
+async def test_start_in_english_for_english_telegram(bot: BotHarness) -> None:
+    [reply] = await bot.say(MEMBER, "/start", language_code="en")
+    assert "Hello" in reply.text
+
+
+async def test_command_menus_are_set_per_language(bot: BotHarness) -> None:
+    default = bot.state.commands_for()
+    english = bot.state.commands_for(language_code="en")
+    assert {"start", "assess", "help"} <= {c["command"] for c in default}
+    assert default != english
+
+
+async def test_question_without_diacritics_gets_answer_with_source_and_votes(bot: BotHarness) -> None:
+    [reply] = await bot.say(MEMBER, "le phi dang ky nhan hieu bao nhieu tien")
+    assert "Nguồn" in reply.text or "nguồn" in reply.text
+    labels = [label for label, _ in buttons(reply)]
+    assert "👍" in labels and "👎" in labels
+    await bot.press(MEMBER, reply, "👍")
+    assert bot.last_answer() and "Cảm ơn" in bot.last_answer()
+    rows = await bot.runtime.store.export("feedback")
+    assert rows[0]["vote"] == 1
+
+
+async def test_out_of_scope_question_is_declined_and_logged(bot: BotHarness) -> None:
+    [reply] = await bot.say(MEMBER, "giá vàng hôm nay bao nhiêu")
+    assert "chưa có" in reply.text.lower()
+    logged = await bot.runtime.store.export("questions")
+    assert logged[-1]["decision"] == "decline"
+
+
+async def test_browse_topic_entry_and_related(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    [topic] = await bot.press(MEMBER, menu, "Đăng ký nhãn hiệu")
+    entries = [label for label, _ in buttons(topic)]
+    assert len(entries) > 3
+    [entry] = await bot.press(MEMBER, topic, entries[0], exact=True)
+    assert entry.text.startswith(entries[0][:20])
+
+
+async def test_topic_pages_edit_in_place(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    [topic] = await bot.press(MEMBER, menu, "Chuyển đổi số")
+    assert await bot.press(MEMBER, topic, "▶") == []
+    assert bot.refreshed(topic).edits == 1
+
+
+async def test_guide_steps_forward_and_back(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/start topic_dx")
+    [entry] = await bot.say(MEMBER, "/start e_dx-roadmap")
+    [guide] = await bot.press(MEMBER, entry, "🧭")
+    first = guide.text
+    await bot.press(MEMBER, guide, "▶")
+    second = bot.refreshed(guide).text
+    assert second != first
+    await bot.press(MEMBER, bot.refreshed(guide), "◀")
+    assert bot.refreshed(guide).text == first
+
+
+async def test_programmes_by_kind_and_sector(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    [topic] = await bot.press(MEMBER, menu, "Chương trình hỗ trợ")
+    [kinds] = await bot.press(MEMBER, topic, "loại")
+    [kind] = await bot.press(MEMBER, kinds, buttons(kinds)[0][0], exact=True)
+    assert buttons(kind)
+    [sectors] = await bot.press(MEMBER, topic, "lĩnh vực")
+    [sector] = await bot.press(MEMBER, sectors, "Nông nghiệp")
+    assert len(buttons(sector)) > 2
+
+
+async def test_lang_switch_is_remembered(bot: BotHarness) -> None:
+    [reply] = await bot.say(MEMBER, "/lang en")
+    assert "English" in reply.text
+    stored = await bot.runtime.store.get_user(MEMBER)
+    assert stored.language == "en"
+    [menu] = await bot.say(MEMBER, "/menu")
+    assert "Pick a topic" in menu.text
+
+
+async def test_help_about_cancel_and_unknown_command(bot: BotHarness) -> None:
+    assert "/assess" in (await bot.say(MEMBER, "/help"))[0].text
+    assert "61" in (await bot.say(MEMBER, "/about"))[0].text
+    assert "Không có thao tác" in (await bot.say(MEMBER, "/cancel"))[0].text
+    assert "/help" in (await bot.say(MEMBER, "/khongcolenhnay abc"))[0].text
+
+
+async def test_help_shows_officer_tools_only_to_officers(bot: BotHarness) -> None:
+    assert "/broadcast" not in (await bot.say(MEMBER, "/help"))[0].text
+
+
+@pytest.mark.parametrize("forged", ["abcd:entry:tm.fees", "zz", "9999:topic:nope:0", "x" * 64])
+async def test_forged_and_stale_callbacks_get_a_polite_answer(bot: BotHarness, forged: str) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    await bot.press_data(MEMBER, menu, forged, forge=True)
+    assert bot.last_answer()  # every callback is answered
+
+
+async def test_button_from_an_older_knowledge_version_says_menu_updated(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    data = button_data(menu, "Chuyển đổi số")
+    stale = "0000" + data[callbacks.VERSION_CHARS :]
+    replies = await bot.press_data(MEMBER, menu, stale, forge=True)
+    assert "cập nhật" in bot.last_answer()
+    assert replies and buttons(replies[0])
+
+
+async def test_stickers_edits_and_long_texts_never_crash(bot: BotHarness) -> None:
+    sticker = bot.state.send_update("message", {"from": {"id": MEMBER, "is_bot": False, "first_name": "A"},
+                                                "chat": {"id": MEMBER, "type": "private"},
+                                                "sticker": {"file_id": "s", "file_unique_id": "s", "width": 1,
+                                                            "height": 1, "is_animated": False,
+                                                            "is_video": False, "type": "regular"}})
+    await bot.feed(sticker)
+    assert "chữ" in bot.last(MEMBER).text
+    reply = await bot.say(MEMBER, "đăng ký nhãn hiệu " * 300)
+    assert reply and all(len(m.text) <= 4096 for m in reply)
+
+
+async def test_flood_gets_one_slow_down_reply(bot: BotHarness) -> None:
+    bot.runtime.flood_max = 6
+    sent = []
+    for _ in range(12):
+        sent.extend(await bot.say(MEMBER, "ocop"))
+    slow = [m for m in sent if "chờ" in m.text]
+    assert len(slow) == 1
+    assert len(sent) < 12
+
+
+async def test_group_messages_only_when_addressed(bot: BotHarness) -> None:
+    group = -1001
+    quiet = await bot.say(MEMBER, "le phi nhan hieu", chat_id=group, chat_type="supergroup", title="HTX")
+    assert quiet == []
+    spoken = await bot.say(MEMBER, "@htx_advisor_bot le phi nhan hieu", chat_id=group, chat_type="supergroup",
+                           title="HTX")
+    assert spoken
+
+
+async def test_user_who_blocked_the_bot_is_recorded(bot: BotHarness) -> None:
+    await bot.say(MEMBER, "/start")
+    await bot.feed(bot.state.block(MEMBER))
+    assert (await bot.runtime.store.get_user(MEMBER)).blocked_at is not None
