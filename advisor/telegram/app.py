@@ -10,7 +10,6 @@ import time
 
 from telegram import BotCommand, Message, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -28,6 +27,7 @@ from advisor.kb import KnowledgeBase
 from advisor.roles import Role
 from advisor.store import Store
 from advisor.telegram import coop, handlers, officer
+from advisor.telegram.ratelimit import RateLimiter
 from advisor.telegram.runtime import Runtime
 
 log = logging.getLogger("advisor.bot")
@@ -216,7 +216,7 @@ def build_application(
         builder = builder.base_file_url(settings.base_url.removesuffix("/bot") + "/file/bot")
     app = (
         builder.application_class(AdvisorApplication)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(RateLimiter(max_retries=3))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

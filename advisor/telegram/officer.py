@@ -24,6 +24,7 @@ from advisor.broadcast import Outcome, eta_seconds
 from advisor.kb.models import SECTORS
 from advisor.roles import Access, Role, access
 from advisor.store import Audience, Broadcast, Store
+from advisor.telegram.ratelimit import NO_RETRY
 from advisor.telegram.replies import OUTCOME, edit_view, lang_of, runtime, send_view, text_view, ui
 from advisor.views import Button, View, menu_row, ui_html
 
@@ -95,7 +96,7 @@ async def grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update.effective_user.id, "grant", f"{user_id} {role} {province or ''}".strip()
     )
     OUTCOME.set(f"grant:{user_id}:{role}")
-    scope = ui(context, "broadcast_scope", province=province) if province else ""
+    scope = " " + ui(context, "broadcast_scope", province=province) if province else ""
     await send_view(update, context, text_view(context, "granted", role=role, who=args[0], scope=scope))
     await set_role_commands(context.application, user_id, Role.ADMIN if role == "admin" else Role.OFFICER)
 
@@ -232,7 +233,7 @@ async def broadcast_text(update: Update, context: ContextTypes.DEFAULT_TYPE, sta
 async def _audience_view(context: ContextTypes.DEFAULT_TYPE, state: dict, granted: Access) -> View:
     kb, lang = runtime(context).kb, lang_of(context)
     count = len(await _store(context).recipients(_audience(state, granted.scope)))
-    scope = ui(context, "broadcast_scope", province=granted.scope) if granted.scope else ""
+    scope = " " + ui(context, "broadcast_scope", province=granted.scope) if granted.scope else ""
     chosen_sectors, chosen_levels = set(state.get("sectors", ())), set(state.get("levels", ()))
 
     def mark(on: bool, label: str) -> str:
@@ -346,7 +347,7 @@ def _toggle(state: dict, key: str, value: str | int) -> None:
     state[key] = [v for v in values if v != value] if value in values else [*values, value]
 
 
-def _format_time(stamp: str, lang: str) -> str:
+def _format_time(stamp: str) -> str:
     return dt.datetime.fromisoformat(stamp).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
@@ -362,7 +363,9 @@ async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
         return True
     await context.bot.send_message(update.effective_chat.id, state["html"], parse_mode=ParseMode.HTML)
     when = (
-        ui(context, "broadcast_when", time=_format_time(state["send_at"], "")) if state.get("send_at") else ""
+        " " + ui(context, "broadcast_when", time=_format_time(state["send_at"]))
+        if state.get("send_at")
+        else ""
     )
     rows = (
         (Button(ui(context, "broadcast_send"), ("bk",)), Button(ui(context, "broadcast_schedule"), ("bt",))),
@@ -412,7 +415,7 @@ async def _schedule_time(
     state.update(step="audience", send_at=when.astimezone(dt.UTC).isoformat(timespec="seconds"))
     await _store(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
     count = len(await _store(context).recipients(_audience(state, granted.scope)))
-    when_text = ui(context, "broadcast_when", time=when.strftime("%d/%m/%Y %H:%M"))
+    when_text = " " + ui(context, "broadcast_when", time=when.strftime("%d/%m/%Y %H:%M"))
     rows = (
         (Button(ui(context, "broadcast_send"), ("bk",)), Button(ui(context, "broadcast_cancel"), ("bx",))),
     )
@@ -443,7 +446,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
     OUTCOME.set(f"broadcast:confirm:{created.id}:{count}")
     await update.callback_query.answer()
     if created.status == "scheduled":
-        time = _format_time(created.send_at, lang_of(context))
+        time = _format_time(created.send_at)
         await send_view(
             update,
             context,
@@ -482,7 +485,7 @@ def progress_text(kb, broadcast: Broadcast, counts: dict[str, int], lang: str, r
         return kb.ui.get(
             "broadcast_report", lang, id=str(broadcast.id), status=status, total=str(total), **values
         )
-    eta = kb.ui.get("broadcast_eta", lang, seconds=str(round(eta_seconds(left, rate)))) if left else ""
+    eta = " " + kb.ui.get("broadcast_eta", lang, seconds=str(round(eta_seconds(left, rate)))) if left else ""
     return kb.ui.get("broadcast_progress", lang, id=str(broadcast.id), left=str(left), eta=eta, **values)
 
 
@@ -505,7 +508,7 @@ async def broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                     "broadcast_line",
                     lang,
                     id=str(item.id),
-                    time=_format_time(item.send_at, lang),
+                    time=_format_time(item.send_at),
                     status=kb.ui.get(f"status_{item.status}", lang),
                     sent=str(counts.get("sent", 0)),
                     total=str(sum(counts.values())),
@@ -549,7 +552,11 @@ def telegram_sender(app: Application):
     async def send(chat_id: int, html: str) -> Outcome:
         try:
             message = await app.bot.send_message(
-                chat_id, html, parse_mode=ParseMode.HTML, disable_web_page_preview=True, rate_limit_args=0
+                chat_id,
+                html,
+                parse_mode=ParseMode.HTML,
+                disable_web_page_preview=True,
+                rate_limit_args=NO_RETRY,
             )
         except RetryAfter as exc:
             retry = exc.retry_after
@@ -612,7 +619,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     OUTCOME.set("reload:ok")
-    assessment = kb.ui.get("reload_assessment", lang) if changes.assessment_changed else ""
+    assessment = "; " + kb.ui.get("reload_assessment", lang) if changes.assessment_changed else ""
     parts = [
         ui_html(
             kb,
@@ -669,7 +676,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kb, lang = runtime(context).kb, lang_of(context)
     asked = sum(day["asked"] for day in figures["per_day"])
     answered = sum(day["answered"] or 0 for day in figures["per_day"])
-    scope = ui(context, "broadcast_scope", province=granted.scope) if granted.scope else ""
+    scope = " " + ui(context, "broadcast_scope", province=granted.scope) if granted.scope else ""
     paragraphs = [
         ui_html(
             kb,

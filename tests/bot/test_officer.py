@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.botapi import BotApiState
+from advisor.botapi import BotApiState, Rate
 from tests.bot.conftest import ADMIN, MEMBER, OFFICER
 from tests.bot.harness import BotHarness, buttons, settings_for
 from tests.conftest import KNOWLEDGE
@@ -105,7 +105,7 @@ async def test_blocked_users_are_recorded_and_unsubscribed(tmp_path: Path, real_
 
 
 async def test_429_waits_and_retries_without_losing_or_duplicating(tmp_path: Path, real_kb) -> None:
-    state = BotApiState(global_rate=(5, 1.0))
+    state = BotApiState(global_rate=Rate(5, 1.0))
     bot = await BotHarness.start(settings_for(tmp_path, admins=frozenset({ADMIN}), broadcast_rate=1000.0),
                                  real_kb, state)
     await make_members(bot, 8)
