@@ -28,7 +28,9 @@ class BotHarness:
         self.app = app
 
     @classmethod
-    async def start(cls, settings: Settings, kb: KnowledgeBase, state: BotApiState | None = None) -> BotHarness:
+    async def start(
+        cls, settings: Settings, kb: KnowledgeBase, state: BotApiState | None = None
+    ) -> BotHarness:
         state = state or BotApiState()
         app = build_application(settings, kb, application_builder(state))
         app.bot_data["runtime"].flood_max = 1000  # scripted users type faster than people; see test_flood
@@ -65,7 +67,9 @@ class BotHarness:
         await self.feed(self.state.user_says(user_id, text, **kwargs))
         return self._new(chat_id, before)
 
-    async def press(self, user_id: int, message: SentMessage, label: str, exact: bool = False) -> list[SentMessage]:
+    async def press(
+        self, user_id: int, message: SentMessage, label: str, exact: bool = False
+    ) -> list[SentMessage]:
         """Tap the button whose label contains `label` on `message`; returns new messages."""
         data = button_data(message, label, exact)
         return await self.press_data(user_id, message, data)
@@ -74,7 +78,9 @@ class BotHarness:
         self, user_id: int, message: SentMessage, data: str, forge: bool = False
     ) -> list[SentMessage]:
         before = len(self.state.messages(message.chat_id))
-        await self.feed(self.state.press(user_id, message.message_id, data, chat_id=message.chat_id, forge=forge))
+        await self.feed(
+            self.state.press(user_id, message.message_id, data, chat_id=message.chat_id, forge=forge)
+        )
         return self._new(message.chat_id, before)
 
     def last(self, chat_id: int) -> SentMessage:

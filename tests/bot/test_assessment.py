@@ -134,7 +134,9 @@ async def test_pause_and_restart_in_the_middle_resumes(tmp_path: Path, real_kb) 
     [intro] = await first.say(MEMBER, "/assess")
     [question] = await first.press(MEMBER, intro, "Bắt đầu")
     for _ in range(3):
-        await first.press_data(MEMBER, question, [d for _, d in buttons(first.refreshed(question)) if ":a:" in d][1])
+        await first.press_data(
+            MEMBER, question, [d for _, d in buttons(first.refreshed(question)) if ":a:" in d][1]
+        )
     await first.press(MEMBER, first.refreshed(question), "Tạm dừng")
     assert "câu 4/" in first.refreshed(question).text
     await first.stop()
@@ -192,7 +194,9 @@ async def test_editing_the_questionnaire_between_assessments(tmp_path: Path, rea
 
     shutil.copytree(KNOWLEDGE, edited)
     path = edited / "assessment.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("18 câu hỏi ngắn", "18 câu hỏi"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("18 câu hỏi ngắn", "18 câu hỏi"), encoding="utf-8"
+    )
     new_kb = load_knowledge(edited).kb
     assert new_kb.assessment.version != real_kb.assessment.version
     second = await BotHarness.start(settings, new_kb, first.state)

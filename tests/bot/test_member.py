@@ -13,8 +13,15 @@ async def test_start_greets_with_the_main_menu(bot: BotHarness) -> None:
     [reply] = await bot.say(MEMBER, "/start", first_name="Lan")
     assert "Lan" in reply.text
     labels = [label for label, _ in buttons(reply)]
-    for expected in ("Chuyển đổi số", "Chương trình hỗ trợ", "Đăng ký nhãn hiệu", "Hợp tác xã", "Tự đánh giá",
-                     "Thông báo", "Trợ giúp"):
+    for expected in (
+        "Chuyển đổi số",
+        "Chương trình hỗ trợ",
+        "Đăng ký nhãn hiệu",
+        "Hợp tác xã",
+        "Tự đánh giá",
+        "Thông báo",
+        "Trợ giúp",
+    ):
         assert any(expected in label for label in labels), expected
 
 
@@ -124,11 +131,22 @@ async def test_button_from_an_older_knowledge_version_says_menu_updated(bot: Bot
 
 
 async def test_stickers_edits_and_long_texts_never_crash(bot: BotHarness) -> None:
-    sticker = bot.state.send_update("message", {"from": {"id": MEMBER, "is_bot": False, "first_name": "A"},
-                                                "chat": {"id": MEMBER, "type": "private"},
-                                                "sticker": {"file_id": "s", "file_unique_id": "s", "width": 1,
-                                                            "height": 1, "is_animated": False,
-                                                            "is_video": False, "type": "regular"}})
+    sticker = bot.state.send_update(
+        "message",
+        {
+            "from": {"id": MEMBER, "is_bot": False, "first_name": "A"},
+            "chat": {"id": MEMBER, "type": "private"},
+            "sticker": {
+                "file_id": "s",
+                "file_unique_id": "s",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            },
+        },
+    )
     await bot.feed(sticker)
     assert "chữ" in bot.last(MEMBER).text
     reply = await bot.say(MEMBER, "đăng ký nhãn hiệu " * 300)
@@ -149,8 +167,9 @@ async def test_group_messages_only_when_addressed(bot: BotHarness) -> None:
     group = -1001
     quiet = await bot.say(MEMBER, "le phi nhan hieu", chat_id=group, chat_type="supergroup", title="HTX")
     assert quiet == []
-    spoken = await bot.say(MEMBER, "@htx_advisor_bot le phi nhan hieu", chat_id=group, chat_type="supergroup",
-                           title="HTX")
+    spoken = await bot.say(
+        MEMBER, "@htx_advisor_bot le phi nhan hieu", chat_id=group, chat_type="supergroup", title="HTX"
+    )
     assert spoken
 
 

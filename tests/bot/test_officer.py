@@ -13,8 +13,16 @@ from tests.bot.conftest import ADMIN, MEMBER, OFFICER
 from tests.bot.harness import BotHarness, buttons, settings_for
 from tests.conftest import KNOWLEDGE
 
-PRIVILEGED = ["/broadcast", "/broadcasts", "/stats", "/export cooperatives", "/reload", "/gaps",
-              "/grant 5 officer", "/revoke 5"]
+PRIVILEGED = [
+    "/broadcast",
+    "/broadcasts",
+    "/stats",
+    "/export cooperatives",
+    "/reload",
+    "/gaps",
+    "/grant 5 officer",
+    "/revoke 5",
+]
 
 
 @pytest.mark.parametrize("command", PRIVILEGED)
@@ -49,8 +57,13 @@ async def make_members(bot: BotHarness, count: int, start: int = 1000) -> None:
     store = bot.runtime.store
     for user in range(start, start + count):
         await bot.say(user, "/start")
-        coop = await store.create_coop(user, f"HTX {user}", "Vĩnh Long" if user % 2 else "Hà Nội",
-                                       "agriculture" if user % 3 else "trade", 10)
+        coop = await store.create_coop(
+            user,
+            f"HTX {user}",
+            "Vĩnh Long" if user % 2 else "Hà Nội",
+            "agriculture" if user % 3 else "trade",
+            10,
+        )
         assert coop
 
 
@@ -106,8 +119,9 @@ async def test_blocked_users_are_recorded_and_unsubscribed(tmp_path: Path, real_
 
 async def test_429_waits_and_retries_without_losing_or_duplicating(tmp_path: Path, real_kb) -> None:
     state = BotApiState(global_rate=Rate(5, 1.0))
-    bot = await BotHarness.start(settings_for(tmp_path, admins=frozenset({ADMIN}), broadcast_rate=1000.0),
-                                 real_kb, state)
+    bot = await BotHarness.start(
+        settings_for(tmp_path, admins=frozenset({ADMIN}), broadcast_rate=1000.0), real_kb, state
+    )
     await make_members(bot, 8)
     await compose(bot, ADMIN, "Nhiều người nhận")
     counts = await wait_done(bot)
@@ -162,7 +176,9 @@ async def test_cancel_a_scheduled_broadcast(bot: BotHarness) -> None:
 async def test_reload_keeps_old_knowledge_on_errors_and_swaps_good_one(tmp_path: Path, real_kb) -> None:
     folder = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, folder)
-    bot = await BotHarness.start(settings_for(tmp_path, admins=frozenset({ADMIN}), knowledge_dir=folder), real_kb)
+    bot = await BotHarness.start(
+        settings_for(tmp_path, admins=frozenset({ADMIN}), knowledge_dir=folder), real_kb
+    )
     broken = folder / "faq" / "tm.yaml"
     good = broken.read_text(encoding="utf-8")
     broken.write_text(good + "\n  - id: [unclosed\n", encoding="utf-8")
