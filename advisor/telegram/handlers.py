@@ -15,7 +15,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from advisor import views
+from advisor import markup, views
 from advisor.store import StoreError
 from advisor.telegram import callbacks, coop, officer
 from advisor.telegram.replies import (
@@ -160,9 +160,26 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def show_notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Notices from extension officers: subscription status."""
+    """Notices from extension officers: whether this user receives them, and a toggle."""
     OUTCOME.set("notices")
-    await send_view(update, context, text_view(context, "notices_info"))
+    user = await runtime(context).require_store().get_user(update.effective_user.id)
+    subscribed = user is None or bool(user.subscribed)
+    kb, lang = runtime(context).kb, lang_of(context)
+    status = markup.html_visible_text(views.ui_html(kb, "notices_on" if subscribed else "notices_off", lang))
+    view = views.text_view(kb, "notices_info", lang, status=status)
+    toggle = views.Button(
+        ui(context, "notices_turn_off" if subscribed else "notices_turn_on"),
+        ("sub", "0" if subscribed else "1"),
+    )
+    await send_view(update, context, views.View(view.paragraphs, ((toggle,), *view.buttons)))
+
+
+async def on_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+    """🔔/🔕 under the notices view."""
+    if args not in (("0",), ("1",)):
+        return await _invalid(update, context)
+    await (officer.subscribe if args[0] == "1" else officer.unsubscribe)(update, context)
+    return False
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -377,6 +394,7 @@ BUTTONS = {
     "help": on_help,
     "assess": coop.on_assess,
     "notices": on_notices,
+    "sub": on_subscription,
     **coop.BUTTONS,
     **officer.BUTTONS,
 }

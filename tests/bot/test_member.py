@@ -177,3 +177,12 @@ async def test_user_who_blocked_the_bot_is_recorded(bot: BotHarness) -> None:
     await bot.say(MEMBER, "/start")
     await bot.feed(bot.state.block(MEMBER))
     assert (await bot.runtime.store.get_user(MEMBER)).blocked_at is not None
+
+
+async def test_notices_button_shows_status_and_toggles(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    [notices] = await bot.press(MEMBER, menu, "Thông báo")
+    assert "đang nhận" in notices.text
+    [off] = await bot.press(MEMBER, notices, "Tắt thông báo")
+    assert "không nhận thông báo nữa" in off.text
+    assert (await bot.runtime.store.get_user(MEMBER)).subscribed == 0
