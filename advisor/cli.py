@@ -190,6 +190,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """The real bot against a local Bot API emulator, with a web chat page (no Telegram)."""
+    from advisor.sandbox import runner
+    from advisor.telegram.main import setup_logging
+
+    settings = load_settings()
+    setup_logging(args.log_level, None)
+    return runner.main(settings, port=args.port, db_path=Path(args.db) if args.db else None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -230,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--province", help="only this province (cooperatives, assessments, results)")
     export.set_defaults(func=cmd_export)
+
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot without Telegram: a local Bot API and a web chat page on 127.0.0.1"
+    )
+    sandbox.add_argument("--port", type=int, help="port of the chat page (default 8080 or the next free)")
+    sandbox.add_argument("--db", help="SQLite file of the sandbox (default data/sandbox.db)")
+    sandbox.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    sandbox.set_defaults(func=cmd_sandbox)
     return parser
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -78,6 +79,33 @@ async def _file(request: web.Request) -> web.StreamResponse:
     if data is None:
         return _json({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
     return web.Response(body=data, content_type="application/octet-stream")
+
+
+async def _control_file(request: web.Request) -> web.StreamResponse:
+    """A stored file by file_id, with its type and name (the sandbox page shows photos and
+    offers documents for download; `?download=1` asks the browser to save it)."""
+    stored = request.app[STATE]._files.get(request.match_info["file_id"])  # same package: state's files
+    if stored is None:
+        return _json({"ok": False, "description": "file not found"}, status=404)
+    headers = {"Cache-Control": "no-store"}
+    if request.query.get("download") in ("1", "true"):
+        name = stored.filename or stored.file_path.rsplit("/", 1)[-1]
+        ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+        headers["Content-Disposition"] = (
+            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
+        )
+    mime = _sniff_image(stored.data) if stored.file_path.startswith("photos/") else stored.mime_type
+    return web.Response(body=stored.data, content_type=mime or "application/octet-stream", headers=headers)
+
+
+def _sniff_image(data: bytes) -> str:
+    """Photos keep the bytes the bot uploaded (the emulator does not re-encode them)."""
+    for magic, mime in ((b"\x89PNG", "image/png"), (b"GIF8", "image/gif"), (b"BM", "image/bmp")):
+        if data.startswith(magic):
+            return mime
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/jpeg"
 
 
 def _control(handler: Callable[[BotApiState, dict[str, Any]], Any]) -> Handler:
@@ -200,16 +228,21 @@ def create_app(state: BotApiState) -> web.Application:
     app.router.add_get("/control/messages", _control(_messages))
     app.router.add_get("/control/commands", _control(_commands))
     app.router.add_get("/control/events", _events)
+    app.router.add_get("/control/file/{file_id}", _control_file)
     app.on_shutdown.append(_on_shutdown)
     return app
 
 
 @contextlib.asynccontextmanager
-async def serve(state: BotApiState, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Run the emulator while the block runs; yields its base URL (port 0 picks a free port)."""
+async def serve(
+    state: BotApiState, host: str = "127.0.0.1", port: int = 0, *, app: web.Application | None = None
+) -> AsyncIterator[str]:
+    """Run the emulator while the block runs; yields its base URL (port 0 picks a free port).
+
+    `app` serves a `create_app(state)` that the caller extended (the sandbox adds its page)."""
     if host not in LOOPBACK:
         raise ValueError(f"the emulator binds to loopback only, not {host!r}")
-    runner = web.AppRunner(create_app(state), shutdown_timeout=2.0, access_log=None)
+    runner = web.AppRunner(app or create_app(state), shutdown_timeout=2.0, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -1,0 +1,62 @@
+"""The chat page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core
+from tests/browser/): /start, a main-menu button, a typed question and its answer, a toast,
+an edit in place and the persona switch, against a sandbox this test module started.
+
+`.ci/run` installs both; elsewhere the test is skipped with the command that installs them.
+Screenshots go to bench/out/sandbox/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor.sandbox import Sandbox
+from tests.sandbox.conftest import ROOT
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+BROWSER_DIR = ROOT / "tests" / "browser"
+SCRIPT = BROWSER_DIR / "sandbox_check.mjs"
+OUT = ROOT / "bench" / "out" / "sandbox"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+INSTALL = "apt-get install -y chromium && npm install --prefix tests/browser"
+
+
+def missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed"
+    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
+        return "playwright-core is not installed in tests/browser"
+    return None
+
+
+async def test_chat_page_in_headless_chromium(sandbox: Sandbox):
+    reason = missing()
+    if reason:
+        pytest.skip(f"browser test skipped: {reason} (install: {INSTALL})")
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(SCRIPT),
+        sandbox.page_url,
+        str(OUT),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), 120)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    text = output.decode("utf-8", "replace")
+    assert process.returncode == 0, text
+    assert '"step":"done"' in text
+    assert (OUT / "sandbox-answer.png").stat().st_size > 10_000
