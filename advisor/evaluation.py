@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from advisor.answering import Advisor, Decision
+from advisor.answering import Advisor, Decision, Thresholds, decide_kind
+from advisor.kb.index import Hit
 from advisor.kb.models import KnowledgeBase
 from advisor.text import fold
 
@@ -130,3 +132,58 @@ def evaluate(advisor: Advisor, items: list[Labelled], folded: bool = False) -> R
         if not hit1 or decision.kind == "decline":
             report.misses.append(Miss(question, item.expect, decision))
     return report
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """What one set of thresholds does to labelled questions (percentages)."""
+
+    thresholds: Thresholds
+    answered_right: float
+    """Of in-scope questions: answered directly with an expected entry."""
+    answered_wrong: float
+    """Of in-scope questions: answered directly with another entry."""
+    suggested: float
+    in_scope_declined: float
+    out_declined: float
+    """Of out-of-scope questions: declined (the rest got suggestions or an answer)."""
+    out_answered: int
+    """Out-of-scope questions answered directly (the worst outcome)."""
+
+
+def sweep(advisor: Advisor, items: list[Labelled], grid: Iterable[Thresholds]) -> list[SweepRow]:
+    """Every threshold setting of `grid` applied to the same ranked candidates.
+
+    Ranking does not depend on the thresholds, so each question is ranked once.
+    """
+    ranked: list[tuple[Labelled, list[Hit]]] = [
+        (item, advisor.candidates(item.question)[1]) for item in items
+    ]
+    in_scope = sum(item.expect is not None for item in items) or 1
+    out_of_scope = sum(item.expect is None for item in items) or 1
+    rows = []
+    for thresholds in grid:
+        right = wrong = suggested = declined = out_declined = out_answered = 0
+        for item, candidates in ranked:
+            kind = decide_kind(candidates, thresholds)
+            if item.expect is None:
+                out_declined += kind == "decline"
+                out_answered += kind == "answer"
+            elif kind == "answer":
+                right += candidates[0].entry_id in item.expect
+                wrong += candidates[0].entry_id not in item.expect
+            else:
+                suggested += kind == "suggest"
+                declined += kind == "decline"
+        rows.append(
+            SweepRow(
+                thresholds,
+                100.0 * right / in_scope,
+                100.0 * wrong / in_scope,
+                100.0 * suggested / in_scope,
+                100.0 * declined / in_scope,
+                100.0 * out_declined / out_of_scope,
+                out_answered,
+            )
+        )
+    return rows

@@ -1,23 +1,31 @@
-"""Matching: our index against two baselines, side by side in one run.
+"""Matching: our engine against two baselines, side by side in one run.
 
-For knowledge bases of about 100, 1,000 and 10,000 phrasings (generated from the real one):
-median and p99 latency of one question and the index build time, for
-- ours: BM25 over folded, expanded syllables + bigrams, re-ranked with rapidfuzz;
+For knowledge bases of about 100, 1,000 and 10,000 phrasings (generated from the real one by
+bench/generate.py): median and p99 latency of one question and the index build time, for
+- ours: `Advisor.decide` (normalisation, BM25 candidates, rapidfuzz re-rank, absolute
+  confidence, answer/suggest/decline);
 - baseline A: rapidfuzz `process.extractOne(scorer=fuzz.WRatio)` over the raw phrasings;
-- baseline B: plain BM25 over raw lower-case tokens, one document per entry;
-plus the top-1 accuracy of all three on the dev set (real knowledge base).
+- baseline B: plain BM25 (bm25s) over raw lower-case tokens, one document per entry;
+then the accuracy of all three on the dev set (real knowledge base), as typed and without
+diacritics: top-1 of in-scope questions, out-of-scope questions declined, and wrong direct
+answers. The baselines have no confidence of their own, so each gets the score cutoff that
+is best for it on the dev set itself (most in-scope right and out-of-scope declined): a
+generous comparison. `--thresholds` also prints the sweep that `answering.THRESHOLDS` was
+chosen from.
 
-Run: python bench/bench_matching.py [path/to/dev.yaml]
+Run: python bench/bench_matching.py [path/to/dev.yaml] [--thresholds]
 Targets: more accurate than both baselines; ours p99 <= 2 ms at 10,000 phrasings; build <= 2 s.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,26 +34,38 @@ import bm25s  # noqa: E402
 import numpy as np  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
-from advisor.answering import Advisor  # noqa: E402
-from advisor.evaluation import Labelled, read_labelled  # noqa: E402
+from advisor.answering import THRESHOLDS, Advisor, Thresholds  # noqa: E402
+from advisor.evaluation import Labelled, kb_test_questions, read_labelled, sweep  # noqa: E402
 from advisor.kb import KnowledgeBase, load_knowledge  # noqa: E402
+from advisor.text import fold  # noqa: E402
 from bench.generate import REAL, generate  # noqa: E402
 
 DEV = REAL.parent.parent / "shared" / "eval" / "dev.yaml"
-Ranker = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    entry_id: str | None
+    score: float
+    kind: str
+    """answer, suggest or decline (baselines: answer or decline at their cutoff)."""
+
+
+Ranker = Callable[[str], Ranked]
 
 
 def ours(kb: KnowledgeBase) -> Ranker:
     advisor = Advisor(kb)
 
-    def rank(question: str) -> str | None:
-        hits = advisor.decide(question).hits
-        return hits[0].entry_id if hits else None
+    def rank(question: str) -> Ranked:
+        decision = advisor.decide(question)
+        top = decision.hits[0].entry_id if decision.hits else None
+        return Ranked(top, decision.score, decision.kind)
 
     return rank
 
 
-def wratio(kb: KnowledgeBase) -> Ranker:
+def wratio(kb: KnowledgeBase, cutoff: float = 0.0) -> Ranker:
     choices: list[str] = []
     owners: list[str] = []
     for entry in kb.entries.values():
@@ -53,35 +73,40 @@ def wratio(kb: KnowledgeBase) -> Ranker:
             choices.append(text)
             owners.append(entry.id)
 
-    def rank(question: str) -> str | None:
+    def rank(question: str) -> Ranked:
         best = process.extractOne(question, choices, scorer=fuzz.WRatio)
-        return owners[best[2]] if best else None
+        if best is None:
+            return Ranked(None, 0.0, "decline")
+        return Ranked(owners[best[2]], best[1], "answer" if best[1] >= cutoff else "decline")
 
     return rank
 
 
-def plain_bm25(kb: KnowledgeBase) -> Ranker:
+def plain_bm25(kb: KnowledgeBase, cutoff: float = 0.0) -> Ranker:
     ids = list(kb.entries)
     docs = [" ".join((e.title, *e.phrasings)).lower().split() for e in kb.entries.values()]
     index = bm25s.BM25()
     index.index(docs, show_progress=False)
     vocabulary = set(index.vocab_dict)
 
-    def rank(question: str) -> str | None:
+    def rank(question: str) -> Ranked:
         tokens = [t for t in question.lower().split() if t in vocabulary]
         if not tokens:
-            return None
+            return Ranked(None, 0.0, "decline")
         scores = index.get_scores(tokens)
-        return ids[int(np.argmax(scores))] if scores.max() > 0 else None
+        best = int(np.argmax(scores))
+        score = float(scores[best])
+        if score <= 0:
+            return Ranked(None, 0.0, "decline")
+        return Ranked(ids[best], score, "answer" if score >= cutoff else "decline")
 
     return rank
 
 
-METHODS: dict[str, Callable[[KnowledgeBase], Ranker]] = {
-    "ours (BM25 folded + rapidfuzz)": ours,
-    "baseline A: extractOne WRatio": wratio,
-    "baseline B: plain BM25 raw tokens": plain_bm25,
-}
+OURS = "ours: folded BM25 + rapidfuzz, absolute confidence"
+BASE_A = "baseline A: extractOne WRatio, raw phrasings"
+BASE_B = "baseline B: plain BM25, raw tokens"
+METHODS: dict[str, Callable[..., Ranker]] = {OURS: ours, BASE_A: wratio, BASE_B: plain_bm25}
 
 
 def phrasing_count(kb: KnowledgeBase) -> int:
@@ -99,21 +124,75 @@ def latency(rank: Ranker, questions: list[str], rounds: int) -> tuple[float, flo
     return statistics.median(times), times[min(len(times) - 1, int(0.99 * len(times)))]
 
 
-def accuracy(rank: Ranker, items: list[Labelled]) -> float:
+@dataclass(frozen=True)
+class Accuracy:
+    top1: float
+    reject: float
+    right: float
+    """In-scope questions answered directly with an expected entry, % of in-scope."""
+    wrong: float
+    """In-scope questions answered directly with a wrong entry, % of in-scope."""
+    out_answered: int
+    """Out-of-scope questions answered directly."""
+
+
+def accuracy(rank: Ranker, items: list[Labelled]) -> Accuracy:
+    top1 = declined = right = wrong = out_answered = 0
     in_scope = [i for i in items if i.expect]
-    return 100.0 * sum(rank(i.question) in i.expect for i in in_scope) / len(in_scope)
+    out = [i for i in items if not i.expect]
+    for item in items:
+        result = rank(item.question)
+        if item.expect:
+            top1 += result.entry_id in item.expect
+            right += result.kind == "answer" and result.entry_id in item.expect
+            wrong += result.kind == "answer" and result.entry_id not in item.expect
+        else:
+            declined += result.kind == "decline"
+            out_answered += result.kind == "answer"
+    return Accuracy(
+        100.0 * top1 / max(1, len(in_scope)),
+        100.0 * declined / max(1, len(out)),
+        100.0 * right / max(1, len(in_scope)),
+        100.0 * wrong / max(1, len(in_scope)),
+        out_answered,
+    )
+
+
+def best_cutoff(make: Callable[..., Ranker], kb: KnowledgeBase, items: list[Labelled]) -> float:
+    """The score cutoff that is best for a baseline on `items` (right answers + declines)."""
+    scored = [(item, make(kb)(item.question)) for item in items]
+    candidates = sorted({round(r.score, 3) for _, r in scored}) + [float("inf")]
+
+    def value(cutoff: float) -> int:
+        good = 0
+        for item, r in scored:
+            answered = r.score >= cutoff and r.entry_id is not None
+            good += (answered and r.entry_id in item.expect) if item.expect else not answered
+        return good
+
+    return max(candidates, key=value)
+
+
+def _cells(a: Accuracy) -> str:
+    return f"{a.top1:.1f} % | {a.right:.1f} % | {a.wrong:.1f} % | {a.reject:.1f} %"
 
 
 def main() -> None:
-    dev_path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEV
-    items = read_labelled(dev_path)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dev", nargs="?", type=Path, default=DEV)
+    parser.add_argument("--thresholds", action="store_true", help="also print the threshold sweep")
+    args = parser.parse_args()
+    items = read_labelled(args.dev)
+    folded = [Labelled(fold(i.question), i.expect) for i in items]
     questions = [i.question for i in items]
     real = load_knowledge(REAL).kb
     assert real is not None
     per_entry = phrasing_count(real) / len(real.entries)
     print(
-        f"dev set: {dev_path} ({len(items)} questions); real knowledge base: "
-        f"{len(real.entries)} entries, {phrasing_count(real)} phrasings\n"
+        f"dev set: {args.dev.name} ({sum(1 for i in items if i.expect)} in scope, "
+        f"{sum(1 for i in items if not i.expect)} out of scope); real knowledge base: "
+        f"{len(real.entries)} entries, {phrasing_count(real)} phrasings; "
+        f"latency over the dev questions, one thread\n"
     )
     print("| phrasings | method | build | p50 / question | p99 / question |")
     print("|---|---|---|---|---|")
@@ -123,21 +202,92 @@ def main() -> None:
                 kb = _subset(real, target)
             else:
                 kb = load_knowledge(generate(Path(tmp) / f"kb{target}", int(target / per_entry))).kb
+            assert kb is not None
             for name, make in METHODS.items():
                 start = time.perf_counter()
                 rank = make(kb)
                 build = time.perf_counter() - start
-                rounds = 1 if "WRatio" in name and target >= 10_000 else 3
+                rounds = 1 if make is wratio and target >= 10_000 else 5
                 p50, p99 = latency(rank, questions, rounds)
                 print(f"| {phrasing_count(kb):,} | {name} | {build:.2f} s | {p50:.2f} ms | {p99:.2f} ms |")
-    print("\n| method | dev top-1 (in scope) | dev top-1, no diacritics |")
-    print("|---|---|---|")
-    from advisor.text import fold
 
-    folded = [Labelled(fold(i.question), i.expect) for i in items]
+    kb_items = kb_test_questions(real)
+    probes = _probes()
+    print(
+        "\n| method (real knowledge base) | dev top-1 | answered right | answered wrong | declined "
+        "| no diacritics: top-1 | right | wrong | declined | KB test questions top-1 | probes declined |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, make in METHODS.items():
-        rank = make(real)
-        print(f"| {name} | {accuracy(rank, items):.1f} % | {accuracy(rank, folded):.1f} % |")
+        if make is ours:
+            rank, note = ours(real), ""
+        else:
+            cutoff = best_cutoff(make, real, items + folded)
+            rank, note = make(real, cutoff), f" (cutoff {cutoff:.1f})"
+        cells = [_cells(accuracy(rank, items)), _cells(accuracy(rank, folded))]
+        own, probe = accuracy(rank, kb_items), accuracy(rank, probes)
+        print(f"| {name}{note} | {cells[0]} | {cells[1]} | {own.top1:.1f} % | {probe.reject:.1f} % |")
+    print("\n(answered right / wrong: in-scope questions answered directly with an expected / another entry;")
+    print(" ours suggests when unsure, the baselines answer or decline; probes: the 49 out-of-scope")
+    print(" probes of tests/test_answering.py, as typed and without diacritics)")
+    _bounded_time(real)
+    if args.thresholds:
+        _threshold_sweep(real, items, folded, kb_items)
+
+
+def _bounded_time(kb: KnowledgeBase) -> None:
+    advisor = Advisor(kb)
+    sentence = "Xin chào luật sư, cho tôi hỏi lệ phí đăng ký nhãn hiệu là bao nhiêu? "
+    print("\n| question length | median time per question |")
+    print("|---|---|")
+    for size in (100, 1_000, 100_000, 1_000_000):
+        text = (sentence * (size // len(sentence) + 1))[:size]
+        times = []
+        for _ in range(31):
+            start = time.perf_counter()
+            advisor.decide(text)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"| {size:,} characters | {statistics.median(times):.2f} ms |")
+
+
+def _threshold_sweep(
+    kb: KnowledgeBase, dev: list[Labelled], folded: list[Labelled], kb_items: list[Labelled]
+) -> None:
+    probes = _probes()
+    advisor = Advisor(kb)
+    labelled = {"dev (as typed + no diacritics)": dev + folded, "KB test questions": kb_items}
+    everything = dev + folded + kb_items + probes
+    print(f"\ncurrent: {THRESHOLDS}")
+    print("\nsuggest (decline below):")
+    print("| suggest | out of scope declined: dev | probes | all | in scope declined: dev | KB tests |")
+    print("|---|---|---|---|---|---|")
+    grid = [Thresholds(999, 0, s) for s in range(50, 72, 2)]
+    rows = {name: sweep(advisor, items, grid) for name, items in labelled.items()}
+    probe_rows = sweep(advisor, probes, grid)
+    all_rows = sweep(advisor, dev + folded + probes, grid)
+    for i, t in enumerate(grid):
+        dev_row, kb_row = rows["dev (as typed + no diacritics)"][i], rows["KB test questions"][i]
+        declined = " | ".join(f"{r.out_declined:.0f} %" for r in (dev_row, probe_rows[i], all_rows[i]))
+        kept = f"{dev_row.in_scope_declined:.1f} % | {kb_row.in_scope_declined:.1f} %"
+        print(f"| {t.suggest:.0f} | {declined} | {kept} |")
+    print("\nanswer / margin (suggest fixed), over all labelled questions and probes:")
+    print("| answer | margin | answered right | wrong | suggested | declined | out of scope answered |")
+    print("|---|---|---|---|---|---|---|")
+    grid = [Thresholds(a, m, THRESHOLDS.suggest) for a in range(62, 82, 4) for m in (0, 3, 5, 8)]
+    for row in sweep(advisor, everything, grid):
+        t = row.thresholds
+        print(
+            f"| {t.answer:.0f} | {t.margin:.0f} | {row.answered_right:.1f} % | {row.answered_wrong:.1f} % "
+            f"| {row.suggested:.1f} % | {row.in_scope_declined:.1f} % | {row.out_answered} |"
+        )
+
+
+def _probes() -> list[Labelled]:
+    from tests.test_answering import OUT_OF_SCOPE_PROBES
+
+    return [Labelled(q, None) for q in OUT_OF_SCOPE_PROBES] + [
+        Labelled(fold(q), None) for q in OUT_OF_SCOPE_PROBES
+    ]
 
 
 def _subset(kb: KnowledgeBase, phrasings: int) -> KnowledgeBase:

@@ -1,5 +1,6 @@
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,3 +64,103 @@ def test_normaliser_never_raises_and_is_idempotent(text: str) -> None:
 @given(st.sampled_from(["🙂", "\u202e", "\x00", "שלום", "a"]))
 def test_huge_input_is_cut(piece: str) -> None:
     assert len(NORMALISER.normalise(piece * 100_000)) <= MAX_QUESTION_CHARS * 2
+
+
+# Reducing long, formal questions to their substance.
+
+PLACES = ("Bến Tre", "Đồng Tháp", "An Giang", "Hà Nội", "Cà Mau")
+FORMAL = Normaliser.build(
+    {"htx": "hop tac xa", "ko": "khong", "tr": "trieu", "nh": "nhan hieu"},
+    ["cho toi hoi", "xin chao", "xin chao luat su", "cam on", "xin cam on", "a"],
+    PLACES,
+)
+
+
+def test_greeting_self_introduction_and_signature_are_dropped() -> None:
+    substance = "thu tuc dang ky nhan hieu"
+    for text in (
+        "Xin chào luật sư, cho tôi hỏi thủ tục đăng ký nhãn hiệu? Tôi tên Nguyễn Văn A, ở Bến Tre. Cảm ơn.",
+        "Kính gửi anh chị. Em là Trần Thị Bích, ở tỉnh Đồng Tháp. Em muốn hỏi: thủ tục đăng ký nhãn hiệu ạ.",
+        "Tôi tên Nguyễn Văn A, ở Bến Tre, cho tôi hỏi thủ tục đăng ký nhãn hiệu",
+        "thủ tục đăng ký nhãn hiệu. Trân trọng, Lê Văn Tám",
+        "thủ tục đăng ký nhãn hiệu, mong luật sư tư vấn giúp, em cảm ơn nhiều",
+        "thu tuc dang ky nhan hieu, tai xa Tan Phu, huyen Chau Thanh",
+        "chao ad cho em hoi thu tuc dang ky nhan hieu em ten la hoa o an giang",
+        "Tên tôi là Lan cho tôi hỏi thủ tục đăng ký nhãn hiệu",
+    ):
+        assert FORMAL.normalise(text) == substance, text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("nộp đơn nhãn hiệu ở đâu", "nop don nhan hieu o dau"),  # "ở đâu" asks
+        ("Tôi là hộ kinh doanh, có được đăng ký nhãn hiệu không?", "toi la ho kinh doanh"),
+        ("Quản lý thành viên HTX, dùng phần mềm nào", "quan ly thanh vien"),  # not "quận"
+        ("Bán hàng online, cần gì", "ban hang online"),  # not "bản" (village)
+        ("Bản quyền logo, đăng ký ở đâu", "ban quyen logo"),
+        ("Đã đăng ký nhãn hiệu, giờ muốn gia hạn thì sao", "da dang ky"),  # not "dạ"
+        ("Xã viên HTX, muốn rút vốn thì làm sao", "xa vien"),  # not "xã Tân Phú"
+        ("Bảo hộ nhãn hiệu, ở nước ngoài", "o nuoc ngoai"),  # not a province
+        ("Ở Bến Tre có hỗ trợ HTX không?", "o ben tre co ho tro"),  # asks
+        ("Phần mềm kế toán nào tốt, chức năng đầy đủ", "chuc nang day du"),  # not "chúc"
+        ("HTX cần hỗ trợ gì, mong muốn xuất khẩu", "mong muon xuat khau"),  # not "mong luật sư"
+    ],
+)
+def test_substance_is_kept(text: str, kept: str) -> None:
+    assert kept in FORMAL.normalise(text)
+
+
+def test_the_asking_sentence_is_the_focus() -> None:
+    tokens, focus = FORMAL.question(
+        "Chào luật sư, HTX chúng tôi trồng bưởi đã nhiều năm. Thủ tục đăng ký nhãn hiệu thế nào? Xin cảm ơn."
+    )
+    assert (
+        " ".join(tokens) == "hop tac xa chung toi trong buoi da nhieu nam thu tuc dang ky nhan hieu the nao"
+    )
+    assert " ".join(focus) == "thu tuc dang ky nhan hieu the nao"
+    assert FORMAL.question("HTX tôi trồng bưởi, cho tôi hỏi thủ tục đăng ký nhãn hiệu")[1][0] == "thu"
+    assert FORMAL.question("Hợp tác xã bán không được hàng, có chương trình nào giúp không?")[1] == []
+
+
+def test_numbers_and_units_typed_together_are_split() -> None:
+    assert FORMAL.tokens("hđ 10tr, NQ20") == ["hd", "10", "trieu", "nq", "20"]
+
+
+SIGNATURE_BITS = st.sampled_from(
+    [
+        "Xin chào luật sư",
+        "cho tôi hỏi",
+        "Tôi tên Nguyễn Văn A",
+        "em là Trần Thị B",
+        "ở Bến Tre",
+        "tại xã Tân Phú",
+        "Xin cảm ơn",
+        "thủ tục đăng ký nhãn hiệu",
+        "htx ko có tiền",
+        "ạ",
+        "?",
+        ".",
+        ",",
+        "\n",
+        "🙂",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(SIGNATURE_BITS, st.text(max_size=12)), max_size=12).map(" ".join))
+def test_question_reduction_is_idempotent_and_total(text: str) -> None:
+    once = FORMAL.normalise(text)
+    assert FORMAL.normalise(once) == once
+    assert FORMAL.normalise(unicodedata.normalize("NFD", text)) == FORMAL.normalise(
+        unicodedata.normalize("NFC", text)
+    )
+    tokens, focus = FORMAL.question(text)
+    assert len(focus) < len(tokens) or focus == []
+
+
+@given(st.text())
+def test_normaliser_nfc_and_nfd_alike(text: str) -> None:
+    nfc, nfd = unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)
+    assert NORMALISER.normalise(nfc) == NORMALISER.normalise(nfd)
