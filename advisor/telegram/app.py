@@ -216,7 +216,7 @@ def build_application(
         builder = builder.base_file_url(settings.base_url.removesuffix("/bot") + "/file/bot")
     app = (
         builder.application_class(AdvisorApplication)
-        .rate_limiter(RateLimiter(max_retries=3))
+        .rate_limiter(RateLimiter(overall_max_rate=0, max_retries=3))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

@@ -33,6 +33,7 @@ from advisor.text import display
 log = logging.getLogger("advisor.bot")
 
 FLOOD_WINDOW_S = 3.0
+TOUCH_EVERY_S = 60.0
 MAX_LOGGED_QUESTION = 2000
 
 
@@ -40,13 +41,20 @@ MAX_LOGGED_QUESTION = 2000
 
 
 async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Remember the user (first/last seen) and load their language into user_data."""
+    """Remember the user (first/last seen) and load their language into user_data.
+
+    An active user is written at most once a minute: `last_seen` needs no finer grain, and
+    skipping the write saves a database transaction on most updates."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
         return
     rt = runtime(context)
-    if "lang" in context.user_data and rt.store is None:
+    now = time.monotonic()
+    if "lang" in context.user_data and (
+        rt.store is None or now - context.user_data.get("seen", 0) < TOUCH_EVERY_S
+    ):
         return
+    context.user_data["seen"] = now
     try:
         stored = await rt.require_store().touch_user(
             user.id,

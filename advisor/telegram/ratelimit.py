@@ -11,7 +11,11 @@ NO_RETRY = "no-retry"
 
 
 class RateLimiter(AIORateLimiter):
-    """Throttling and up to `max_retries` retries after a 429 for ordinary replies.
+    """Group throttling and up to `max_retries` retries after a 429 for ordinary replies.
+
+    The bot builds it with no overall cap: replies answer users who just wrote (Telegram's
+    ~30/s figure is for bulk notices, which the broadcast sender paces itself), so a busy
+    hour is not queued behind an artificial 30 replies/s.
 
     The broadcast sender paces itself below Telegram's ~30 messages/s and must see every
     429 to put the row back and count it, so its sends carry `NO_RETRY`.
