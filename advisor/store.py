@@ -359,9 +359,15 @@ class Store:
         return rows[0] if rows else None
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One statement in its own transaction; returns the number of rows changed."""
-        async with self.transaction() as db, db.execute(sql, params) as cursor:
-            return cursor.rowcount
+        """One statement, atomic on its own (autocommit); returns the number of rows changed.
+
+        Under the write lock, so it never lands inside another task's open transaction."""
+        async with self._lock:
+            try:
+                async with self.db.execute(sql, params) as cursor:
+                    return cursor.rowcount
+            except sqlite3.Error as exc:
+                raise StoreError(str(exc)) from exc
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
