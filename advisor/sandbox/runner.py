@@ -27,7 +27,7 @@ from telegram.ext import Application
 from advisor.botapi import BotApiState
 from advisor.botapi.server import create_app, serve
 from advisor.config import ConfigError, Settings, load_settings
-from advisor.kb import KnowledgeBase, load_knowledge
+from advisor.kb import KnowledgeBase
 from advisor.telegram.app import build_application
 
 HOST = "127.0.0.1"
@@ -213,21 +213,15 @@ def main(settings: Settings | None = None, *, port: int | None = None, db_path: 
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             return 2
-    result = load_knowledge(settings.knowledge_dir)
-    if result.kb is None:
-        for problem in result.errors:
-            print(problem, file=sys.stderr)
-        print(
-            f"the knowledge base in {settings.knowledge_dir} is not valid; the sandbox did not start",
-            file=sys.stderr,
-        )
+    from advisor.telegram.main import knowledge_or_explain
+
+    kb = knowledge_or_explain(settings, "the sandbox")
+    if kb is None:
         return 1
     chosen = DEFAULT_PORT if port is None else port
     tries = PORT_TRIES if port is None else 1
     try:
-        asyncio.run(
-            serve_forever(settings, result.kb, port=chosen, port_tries=tries, db_path=db_path or DEFAULT_DB)
-        )
+        asyncio.run(serve_forever(settings, kb, port=chosen, port_tries=tries, db_path=db_path or DEFAULT_DB))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

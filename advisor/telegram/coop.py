@@ -21,7 +21,16 @@ from advisor.assessment import Questionnaire
 from advisor.chart import pillar_chart
 from advisor.kb.models import SECTORS
 from advisor.store import Assessment, Coop, Store
-from advisor.telegram.replies import OUTCOME, edit_view, lang_of, runtime, send_view, text_view, ui
+from advisor.telegram.replies import (
+    OUTCOME,
+    command_button,
+    edit_view,
+    lang_of,
+    runtime,
+    send_view,
+    text_view,
+    ui,
+)
 
 log = logging.getLogger("advisor.bot")
 
@@ -429,11 +438,6 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await history(update, context)
-    return False
-
-
 BUTTONS = {
     "sec": on_sector,
     "prv": on_province,
@@ -443,7 +447,7 @@ BUTTONS = {
     "a": on_answer,
     "ab": on_back,
     "ap": on_pause,
-    "hist": on_history,
+    "hist": command_button(history),
 }
 VERSIONLESS = frozenset({"a", "ab", "ap"})
 """Buttons checked against the assessment's own questionnaire version, not the whole

@@ -20,6 +20,7 @@ from advisor.store import StoreError
 from advisor.telegram import callbacks, coop, officer
 from advisor.telegram.replies import (
     OUTCOME,
+    command_button,
     edit_view,
     lang_of,
     language_from_telegram,
@@ -379,16 +380,6 @@ async def on_sector(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tu
     return False
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await help_command(update, context)
-    return False
-
-
-async def on_notices(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await show_notices(update, context)
-    return False
-
-
 BUTTONS = {
     "menu": on_menu,
     "topic": on_topic,
@@ -399,9 +390,9 @@ BUTTONS = {
     "kind": on_kind,
     "sectors": on_sectors,
     "sector": on_sector,
-    "help": on_help,
+    "help": command_button(help_command),
     "assess": coop.on_assess,
-    "notices": on_notices,
+    "notices": command_button(show_notices),
     "sub": on_subscription,
     **coop.BUTTONS,
     **officer.BUTTONS,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from telegram import Update
 
-from advisor.config import ConfigError, load_settings
-from advisor.kb import load_knowledge
+from advisor.config import ConfigError, Settings, load_settings
+from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.telegram.app import build_application
 
 NO_TOKEN = """\
@@ -53,6 +53,19 @@ def setup_logging(level: str, token: str | None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def knowledge_or_explain(settings: Settings, what: str) -> KnowledgeBase | None:
+    """The knowledge base, or None after printing every problem and that `what` did not start."""
+    result = load_knowledge(settings.knowledge_dir)
+    if result.kb is None:
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        print(
+            f"the knowledge base in {settings.knowledge_dir} is not valid; {what} did not start",
+            file=sys.stderr,
+        )
+    return result.kb
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description="Run the HTX Advisor Telegram bot.")
     parser.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to")
@@ -86,16 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from advisor.sandbox import runner
 
         return runner.main(settings, port=args.port, db_path=Path(args.db) if args.db else None)
-    result = load_knowledge(settings.knowledge_dir)
-    if result.kb is None:
-        for problem in result.errors:
-            print(problem, file=sys.stderr)
-        print(
-            f"the knowledge base in {settings.knowledge_dir} is not valid; the bot did not start",
-            file=sys.stderr,
-        )
+    kb = knowledge_or_explain(settings, "the bot")
+    if kb is None:
         return 1
-    app = build_application(settings, result.kb)
+    app = build_application(settings, kb)
     if args.webhook_url:
         url = args.webhook_url.rstrip("/")
         app.run_webhook(

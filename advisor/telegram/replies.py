@@ -94,3 +94,14 @@ def ui(context: ContextTypes.DEFAULT_TYPE, key: str, **values: str) -> str:
 def text_view(context: ContextTypes.DEFAULT_TYPE, key: str, menu: bool = True, **values: str) -> View:
     """A ui.yaml text in the user's language, as a view."""
     return views.text_view(runtime(context).kb, key, lang_of(context), menu=menu, **values)
+
+
+def command_button(handler):
+    """A command's handler reused for a button that does the same (the callback is answered
+    by the dispatcher afterwards)."""
+
+    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+        await handler(update, context)
+        return False
+
+    return on_button
