@@ -13,7 +13,9 @@ from advisor.kb import load_knowledge
 from tests.conftest import VALID_ENTRY, make_kb
 
 TODAY = dt.date(2026, 11, 22)
-UNCLOSED_LIST = "did not find expected ',' or ']'" if yaml.__with_libyaml__ else "expected ',' or ']', but got ':'"
+UNCLOSED_LIST = (
+    "did not find expected ',' or ']'" if yaml.__with_libyaml__ else "expected ',' or ']', but got ':'"
+)
 """libyaml and PyYAML's pure-Python parser word this syntax error differently."""
 KNOWN = (
     "id, topic, title, title_en, phrasings, keywords, answer, answer_en, source, reviewed, "
