@@ -68,10 +68,11 @@ class Pacer:
     def wait_time(self) -> float:
         return max(0.0, self.next_global - self.clock())
 
-    def sent(self, chat_id: int) -> None:
-        now = self.clock()
-        self.next_global = max(now, self.next_global) + 1.0 / self.rate
-        self.last_by_chat[chat_id] = now
+    def sent(self, chat_id: int, started: float) -> None:
+        """A send that began at `started`: the next may begin 1/rate after it began (not after
+        it ended, or the request's own time would slow every send down)."""
+        self.next_global = max(started, self.next_global) + 1.0 / self.rate
+        self.last_by_chat[chat_id] = started
 
     def pause(self, seconds: float) -> None:
         self.next_global = max(self.next_global, self.clock() + seconds)
@@ -135,13 +136,14 @@ class Sender:
                     break
                 await self.sleep(self.pacer.chat_interval / 4)  # only busy chats are left
                 continue
+            started = self.clock()
             outcome = await self.send(delivery.chat_id, broadcast.html)
             if outcome.status == "retry":
                 self.retries_429 += 1
                 await self.store.release_delivery(delivery)
                 self.pacer.pause(max(outcome.retry_after, 1.0))
                 continue
-            self.pacer.sent(delivery.chat_id)
+            self.pacer.sent(delivery.chat_id, started)
             await self.store.finish_delivery(delivery, outcome.status, outcome.message_id, outcome.error)
             if self.progress and self.clock() - last_report >= PROGRESS_EVERY_S:
                 last_report = self.clock()

@@ -131,7 +131,7 @@ async def test_sender_paces_retries_429_and_records_blocked(store: Store) -> Non
 def test_pacer_spaces_sends() -> None:
     clock = [0.0]
     pacer = Pacer(rate=10, chat_interval=1.0, clock=lambda: clock[0])
-    pacer.sent(5)
+    pacer.sent(5, 0.0)
     assert pacer.wait_time() == pytest.approx(0.1)
     assert pacer.busy_chats() == [5]
     clock[0] = 1.5

@@ -251,8 +251,10 @@ async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Edited messages and other updates that need no reply."""
-    OUTCOME.set("ignored")
+    """Edited messages and other updates that need no reply (the catch-all runs after every
+    update, so it only names updates no other handler took)."""
+    if OUTCOME.get() == "-":
+        OUTCOME.set("ignored")
 
 
 # --- buttons -------------------------------------------------------------------------------

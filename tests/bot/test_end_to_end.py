@@ -48,4 +48,4 @@ async def test_bot_process_answers_over_real_http(tmp_path: Path) -> None:
             output, _ = await asyncio.wait_for(process.communicate(), 20)
     log = output.decode()
     assert process.returncode == 0, log[-2000:]
-    assert "update user=4242" in log and state.token not in log
+    assert "update user=4242 kind=command outcome=start" in log and state.token not in log
