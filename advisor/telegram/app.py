@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from advisor.answering import Advisor
 from advisor.broadcast import Sender
+from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
 from advisor.roles import Role
@@ -164,6 +165,7 @@ async def post_stop(app: Application) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await rt.sender_task
         rt.sender_task = None
+    rt.close_chart_pool()
 
 
 async def reload_on_signal(app: Application) -> None:
@@ -192,11 +194,18 @@ def watch_sighup(app: Application) -> None:
         loop.add_signal_handler(signal.SIGHUP, lambda: app.create_task(reload_on_signal(app)))
 
 
+def warm_chart_process(app: Application) -> None:
+    """Start the chart process and import matplotlib there now, not at the first result."""
+    rt: Runtime = app.bot_data["runtime"]
+    asyncio.get_running_loop().run_in_executor(rt.chart_pool(), pillar_chart, "", ["-"], [0.0])
+
+
 async def post_init(app: Application) -> None:
     await open_store(app)
     await set_commands(app)
     await start_sender(app)
     watch_sighup(app)
+    warm_chart_process(app)
 
 
 async def post_shutdown(app: Application) -> None:

@@ -400,11 +400,12 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, assessment
 
 
 async def send_chart(update, context, questionnaire, result, previous) -> None:
-    """The per-pillar chart as a photo, drawn in a worker thread (never on the event loop)."""
+    """The per-pillar chart as a photo, drawn in the chart process (never on the event loop)."""
     kb, lang = runtime(context).kb, lang_of(context)
     pillars = questionnaire.pillars
     before = [previous.pillar_scores.get(p.id, 0.0) for p in pillars] if previous else None
-    png = await asyncio.to_thread(
+    png = await asyncio.get_running_loop().run_in_executor(
+        runtime(context).chart_pool(),
         pillar_chart,
         kb.ui.get("chart_title", lang),
         [p.name(lang) for p in pillars],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from advisor.answering import Advisor
@@ -28,6 +30,7 @@ class Runtime:
     sender: Sender | None = None
     sender_task: asyncio.Task | None = None
     flood: dict[int, list[float]] = field(default_factory=dict)
+    charts: ProcessPoolExecutor | None = None
     flood_max: int = 6
     """Messages a user may send within a few seconds before one polite slow-down reply."""
 
@@ -52,3 +55,15 @@ class Runtime:
         changes = compare(self.advisor.kb, result.kb)
         self.advisor = advisor
         return changes, result.problems
+
+    def chart_pool(self) -> ProcessPoolExecutor:
+        """One worker process for charts: matplotlib holds the GIL for long stretches and
+        pauses for garbage collection, which would stall the event loop even from a thread."""
+        if self.charts is None:
+            self.charts = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self.charts
+
+    def close_chart_pool(self) -> None:
+        if self.charts is not None:
+            self.charts.shutdown(wait=False, cancel_futures=True)
+            self.charts = None

@@ -45,6 +45,7 @@ class BotHarness:
         rt = self.app.bot_data["runtime"]
         if rt.sender_task is not None:
             rt.sender_task.cancel()
+        rt.close_chart_pool()
         await self.app.shutdown()
         if rt.store is not None:
             await rt.store.close()
