@@ -132,6 +132,8 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "profile_card",
     "profile_created",
     "profile_saved",
+    "open_private",
+    "private_only",
     "programme_amount",
     "programme_apply",
     "programme_benefit",

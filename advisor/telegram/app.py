@@ -84,11 +84,20 @@ class _AddressedToBot(filters.MessageFilter):
 ADDRESSED = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedToBot())
 
 
+PRIVATE_ONLY = (
+    *("register", "profile", "assess", "history", "subscribe", "unsubscribe"),
+    *officer.OFFICER_COMMANDS,
+    *officer.ADMIN_COMMANDS,
+)
+"""Commands about one person's cooperative or rights: answered in a private chat only."""
+
+
 def add_handlers(app: Application) -> None:
     """Every handler of the bot, in the order Telegram updates meet them."""
     app.add_handler(TypeHandler(Update, handlers.track_user), group=-2)
     app.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
 
+    app.add_handler(CommandHandler(PRIVATE_ONLY, handlers.private_only, filters.ChatType.GROUPS))
     app.add_handler(CommandHandler("start", handlers.start))
     app.add_handler(CommandHandler("menu", handlers.menu))
     app.add_handler(CommandHandler("help", handlers.help_command))

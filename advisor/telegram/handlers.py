@@ -191,6 +191,14 @@ async def on_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE, ar
     return False
 
 
+async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A personal command sent in a group: point to the private chat instead of acting there."""
+    OUTCOME.set("private_only")
+    link = views.Button(ui(context, "open_private"), url=f"https://t.me/{context.bot.username}")
+    view = text_view(context, "private_only", menu=False)
+    await send_view(update, context, views.View(view.paragraphs, ((link,),)))
+
+
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     OUTCOME.set("unknown_command")
     await send_view(update, context, text_view(context, "unknown_command"))

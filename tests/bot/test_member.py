@@ -186,3 +186,11 @@ async def test_notices_button_shows_status_and_toggles(bot: BotHarness) -> None:
     [off] = await bot.press(MEMBER, notices, "Tắt thông báo")
     assert "không nhận thông báo nữa" in off.text
     assert (await bot.runtime.store.get_user(MEMBER)).subscribed == 0
+
+
+async def test_personal_commands_in_a_group_point_to_the_private_chat(bot: BotHarness) -> None:
+    [reply] = await bot.say(
+        MEMBER, "/assess@htx_advisor_bot", chat_id=-1002, chat_type="supergroup", title="HTX"
+    )
+    assert "tin nhắn riêng" in reply.text
+    assert buttons(reply) == [("💬 Nhắn riêng với trợ lý", "")]
