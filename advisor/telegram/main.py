@@ -51,6 +51,7 @@ def setup_logging(level: str, token: str | None) -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
 
 def knowledge_or_explain(settings: Settings, what: str) -> KnowledgeBase | None:
