@@ -144,7 +144,8 @@ def main_menu_view(kb: KnowledgeBase, lang: str, intro_key: str = "menu_intro", 
 def text_view(kb: KnowledgeBase, key: str, lang: str, menu: bool = True, **values: str) -> View:
     """A ui.yaml text (in the formatting subset) with an optional menu button."""
     html = ui_html(kb, key, lang, **values)
-    return View(tuple(html.split("\n\n")) or ("…",), (menu_row(kb, lang),) if menu else ())
+    paragraphs = tuple(p for p in html.split("\n\n") if p.strip())
+    return View(paragraphs or ("…",), (menu_row(kb, lang),) if menu else ())
 
 
 def about_view(kb: KnowledgeBase, lang: str) -> View:

@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from advisor import coop_views, provinces
-from advisor.assessment import Questionnaire
+from advisor.assessment import Questionnaire, Result
 from advisor.chart import pillar_chart
 from advisor.kb.models import SECTORS
 from advisor.store import Assessment, Coop, Store
@@ -399,7 +399,13 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, assessment
     await send_chart(update, context, questionnaire, result, previous)
 
 
-async def send_chart(update, context, questionnaire, result, previous) -> None:
+async def send_chart(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    questionnaire: Questionnaire,
+    result: Result,
+    previous: Assessment | None,
+) -> None:
     """The per-pillar chart as a photo, drawn in the chart process (never on the event loop)."""
     kb, lang = runtime(context).kb, lang_of(context)
     pillars = questionnaire.pillars

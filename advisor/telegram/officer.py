@@ -21,7 +21,7 @@ from telegram.ext import Application, ContextTypes
 
 from advisor import gaps, markup, provinces
 from advisor.broadcast import Outcome, eta_seconds
-from advisor.kb.models import SECTORS
+from advisor.kb.models import SECTORS, KnowledgeBase
 from advisor.roles import Access, Role, access
 from advisor.store import Audience, Broadcast, Store
 from advisor.telegram.ratelimit import NO_RETRY
@@ -476,7 +476,9 @@ async def on_discard(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
 # --- following broadcasts --------------------------------------------------------------------
 
 
-def progress_text(kb, broadcast: Broadcast, counts: dict[str, int], lang: str, rate: float = 25.0) -> str:
+def progress_text(
+    kb: KnowledgeBase, broadcast: Broadcast, counts: dict[str, int], lang: str, rate: float = 25.0
+) -> str:
     left = counts.get("pending", 0) + counts.get("sending", 0)
     values = {key: str(counts.get(key, 0)) for key in ("sent", "blocked", "failed", "unknown")}
     if broadcast.status in ("done", "cancelled"):
