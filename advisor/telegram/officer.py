@@ -456,7 +456,13 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
         message = await send_view(
             update,
             context,
-            View((markup.escape(progress_text(runtime(context).kb, created, {"pending": count}, "vi")),)),
+            View(
+                (
+                    markup.escape(
+                        progress_text(runtime(context).kb, created, {"pending": count}, lang_of(context))
+                    ),
+                )
+            ),
         )
         if message is not None:
             await store.set_progress_message(created.id, message.message_id)
