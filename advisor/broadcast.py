@@ -7,8 +7,8 @@ A confirmed broadcast is already in the database with one delivery row per recip
 impossible by construction; losses are visible as "unknown".
 
 Pacing: at most `rate` messages per second overall and one message per `chat_interval`
-seconds to the same chat. A 429 pauses all sending for `retry_after` and puts the row back
-without counting an attempt. This module knows nothing of Telegram: the adapter passes a
+seconds to the same chat. A 429 pauses all sending for `retry_after`, lowers the rate by
+10 %, and puts the row back without counting an attempt. This module knows nothing of Telegram: the adapter passes a
 `send` function that turns Telegram's answers into an `Outcome`.
 """
 
@@ -29,6 +29,8 @@ log = logging.getLogger("advisor.broadcast")
 IDLE_POLL_S = 30.0
 """How often an idle sender looks for scheduled broadcasts whose time has come."""
 PROGRESS_EVERY_S = 3.0
+BACK_OFF = 0.9
+MIN_RATE = 1.0
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,11 @@ class Pacer:
         self.next_global = max(started, self.next_global) + 1.0 / self.rate
         self.last_by_chat[chat_id] = started
 
-    def pause(self, seconds: float) -> None:
+    def back_off(self, seconds: float) -> None:
+        """Telegram said 429: wait `seconds`, and send 10 % slower from now on, so a rate set
+        above what Telegram allows settles just under it instead of hitting 429 again."""
         self.next_global = max(self.next_global, self.clock() + seconds)
+        self.rate = max(MIN_RATE, self.rate * BACK_OFF)
 
 
 class Sender:
@@ -141,7 +146,7 @@ class Sender:
             if outcome.status == "retry":
                 self.retries_429 += 1
                 await self.store.release_delivery(delivery)
-                self.pacer.pause(max(outcome.retry_after, 1.0))
+                self.pacer.back_off(max(outcome.retry_after, 1.0))
                 continue
             self.pacer.sent(delivery.chat_id, started)
             await self.store.finish_delivery(delivery, outcome.status, outcome.message_id, outcome.error)

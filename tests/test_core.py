@@ -124,6 +124,7 @@ async def test_sender_paces_retries_429_and_records_blocked(store: Store) -> Non
     assert counts == {"sent": 3, "blocked": 1}
     assert sender.retries_429 == 1 and calls.count(2) == 2
     assert clock[0] >= 2.0 + 3 * 0.5  # the 429 pause plus the pacing between sends
+    assert sender.pacer.rate == pytest.approx(1.8)  # and 10 % slower after the 429
     assert (await store.get_user(3)).subscribed == 0
     assert (await store.broadcast(broadcast.id)).status == "done"
 
