@@ -8,8 +8,9 @@ impossible by construction; losses are visible as "unknown".
 
 Pacing: at most `rate` messages per second overall and one message per `chat_interval`
 seconds to the same chat. A 429 pauses all sending for `retry_after`, lowers the rate by
-10 %, and puts the row back without counting an attempt. This module knows nothing of Telegram: the adapter passes a
-`send` function that turns Telegram's answers into an `Outcome`.
+10 %, and puts the row back without counting an attempt. This module knows nothing of
+Telegram: the adapter passes a `send` function that turns Telegram's answers into an
+`Outcome`.
 """
 
 from __future__ import annotations
