@@ -159,23 +159,20 @@ class _Params:
             return default
         return value if isinstance(value, str) else str(value)
 
-    def integer(self, name: str, default: int | None = None) -> int | None:
+    def _converted(self, name: str, default: Any, convert: Callable[[Any], Any]) -> Any:
         value = self.raw.get(name)
         if value is None or value == "":
             return default
         try:
-            return int(value)
+            return convert(value)
         except (TypeError, ValueError):
             raise bad_request(f"invalid {name} specified") from None
 
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        return self._converted(name, default, int)
+
     def number(self, name: str, default: float = 0.0) -> float:
-        value = self.raw.get(name)
-        if value is None or value == "":
-            return default
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise bad_request(f"invalid {name} specified") from None
+        return self._converted(name, default, float)
 
     def flag(self, name: str) -> bool:
         value = self.raw.get(name)
