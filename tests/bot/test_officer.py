@@ -221,3 +221,18 @@ async def test_subscribe_and_unsubscribe(bot: BotHarness) -> None:
     assert (await bot.runtime.store.get_user(MEMBER)).subscribed == 0
     await bot.say(MEMBER, "/subscribe")
     assert (await bot.runtime.store.get_user(MEMBER)).subscribed == 1
+
+
+async def test_an_officer_cannot_cancel_another_officers_broadcast(bot: BotHarness) -> None:
+    await make_members(bot, 2)
+    await bot.say(ADMIN, "/broadcast")
+    [audience] = await bot.say(ADMIN, "Của quản trị viên")
+    previews = await bot.press(ADMIN, audience, "Xem trước")
+    await bot.press(ADMIN, previews[-1], "Hẹn giờ")
+    [confirm] = await bot.say(ADMIN, "31/12/2026 08:00")
+    await bot.press(ADMIN, confirm, "Gửi")
+    [listing] = await bot.say(OFFICER, "/broadcasts")
+    assert "Chưa có thông báo" in listing.text  # officers see their own notices only
+    await bot.press_data(OFFICER, listing, buttons(listing)[-1][1].rsplit(":", 1)[0] + ":bc:1", forge=True)
+    assert (await bot.runtime.store.broadcast(1)).status == "scheduled"
+    assert bot.last_answer()
