@@ -17,6 +17,8 @@ from advisor.views import EDIT, Button, View, menu_row
 from advisor.views import ui_html as _ui
 
 PROVINCE_PAGE = 12
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+"""Dates and times are shown, and schedules typed, in Vietnam's time."""
 PROFILE_FIELDS = ("name", "province", "sector", "members")
 
 
@@ -35,23 +37,39 @@ def prompt_view(kb: KnowledgeBase, field: str, lang: str, error: str | None = No
     return View(tuple(paragraphs))
 
 
-def province_page_view(kb: KnowledgeBase, page: int, lang: str, intro: tuple[str, ...] = ()) -> View:
-    """The 34 provinces as buttons, two per row, twelve per page."""
+def province_page_view(
+    kb: KnowledgeBase,
+    page: int,
+    lang: str,
+    intro: tuple[str, ...] = (),
+    *,
+    pick: str = "prv",
+    turn: str = "prp",
+    chosen: frozenset[str] = frozenset(),
+    done: Button | None = None,
+) -> View:
+    """The 34 provinces as buttons, two per row, twelve per page: `pick` carries a province's
+    index and the page, `turn` a page; `chosen` ones are ticked (the broadcast audience)."""
     pages = -(-len(provinces.PROVINCES) // PROVINCE_PAGE)
     page = min(max(page, 0), pages - 1)
     start = page * PROVINCE_PAGE
     shown = list(enumerate(provinces.PROVINCES))[start : start + PROVINCE_PAGE]
     rows = [
-        tuple(Button(name, ("prv", str(index))) for index, name in shown[pair : pair + 2])
+        tuple(
+            Button(("✅ " if name in chosen else "") + name, (pick, str(index), str(page)))
+            for index, name in shown[pair : pair + 2]
+        )
         for pair in range(0, len(shown), 2)
     ]
     nav = []
     if page > 0:
-        nav.append(Button("◀", ("prp", str(page - 1), EDIT)))
-    nav.append(Button(f"{page + 1}/{pages}", ("prp", str(page), EDIT)))
+        nav.append(Button("◀", (turn, str(page - 1), EDIT)))
+    nav.append(Button(f"{page + 1}/{pages}", (turn, str(page), EDIT)))
     if page < pages - 1:
-        nav.append(Button("▶", ("prp", str(page + 1), EDIT)))
+        nav.append(Button("▶", (turn, str(page + 1), EDIT)))
     rows.append(tuple(nav))
+    if done is not None:
+        rows.append((done,))
     return View(intro or (_ui(kb, "ask_province", lang),), tuple(rows))
 
 
@@ -219,9 +237,7 @@ def result_view(
 def _date(stamp: str | None) -> str:
     if not stamp:
         return "-"
-    return (
-        dt.datetime.fromisoformat(stamp).astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%d/%m/%Y")
-    )
+    return dt.datetime.fromisoformat(stamp).astimezone(VIETNAM).strftime("%d/%m/%Y")
 
 
 def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang: str) -> View:

@@ -108,7 +108,3 @@ def match(text: str) -> ProvinceMatch | None:
 
 def _display_old(folded_old: str) -> str | None:
     return next((old for olds in MERGED_INTO.values() for old in olds if fold(old) == folded_old), None)
-
-
-def is_province(name: str) -> bool:
-    return name in MERGED_INTO

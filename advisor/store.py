@@ -245,17 +245,6 @@ class Audience:
             ensure_ascii=False,
         )
 
-    @classmethod
-    def from_json(cls, text: str) -> Audience:
-        data = json.loads(text)
-        return cls(
-            frozenset(data.get("provinces", ())),
-            frozenset(data.get("sectors", ())),
-            frozenset(data.get("levels", ())),
-            bool(data.get("not_assessed")),
-            data.get("province_scope"),
-        )
-
     @property
     def needs_coop(self) -> bool:
         return bool(self.provinces or self.sectors or self.levels or self.not_assessed or self.province_scope)
@@ -635,9 +624,6 @@ class Store:
     async def grant_of(self, user_id: int) -> Grant | None:
         row = await self._first("SELECT * FROM grants WHERE user_id = ?", (user_id,))
         return Grant(**row) if row else None
-
-    async def grants(self) -> list[Grant]:
-        return [Grant(**row) for row in await self._all("SELECT * FROM grants ORDER BY granted_at")]
 
     async def audit(self, user_id: int | None, action: str, detail: str = "") -> None:
         await self._write(

@@ -471,13 +471,8 @@ class BotApiState:
         return self._edited(msg, markup)
 
     async def _api_deleteMessage(self, p: _Params, files: dict[str, FileInput]) -> Any:
-        chat_id = self._known_chat_id(p)
-        message_id = p.integer("message_id")
-        if message_id is None:
-            raise bad_request("message identifier is not specified")
-        msg = self._find(chat_id, message_id)
-        if msg is None or msg.deleted:
-            raise bad_request("message to delete not found")
+        msg = self._message(p, "message to delete not found")
+        chat_id, message_id = msg.chat_id, msg.message_id
         msg.deleted = True
         self._publish({"type": "delete", "chat_id": chat_id, "message_id": message_id})
         return True
@@ -607,16 +602,21 @@ class BotApiState:
             raise bad_request("message to be replied not found")
         return msg.message_id
 
-    def _editable(self, p: _Params) -> SentMessage:
-        if p.text("inline_message_id"):
-            raise bad_request("inline messages are not supported by this emulator")
+    def _message(self, p: _Params, missing: str) -> SentMessage:
+        """The message `chat_id` + `message_id` name; `missing` is Telegram's 400 if there is none."""
         chat_id = self._known_chat_id(p)
         message_id = p.integer("message_id")
         if message_id is None:
             raise bad_request("message identifier is not specified")
         msg = self._find(chat_id, message_id)
         if msg is None or msg.deleted:
-            raise bad_request("message to edit not found")
+            raise bad_request(missing)
+        return msg
+
+    def _editable(self, p: _Params) -> SentMessage:
+        if p.text("inline_message_id"):
+            raise bad_request("inline messages are not supported by this emulator")
+        msg = self._message(p, "message to edit not found")
         if not msg.from_bot:
             raise bad_request("message can't be edited")
         return msg

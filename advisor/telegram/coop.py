@@ -20,7 +20,7 @@ from advisor import coop_views, provinces
 from advisor.assessment import Questionnaire, Result
 from advisor.chart import pillar_chart
 from advisor.kb.models import SECTORS
-from advisor.store import Assessment, Coop, Store
+from advisor.store import Assessment, Coop
 from advisor.telegram.replies import (
     OUTCOME,
     command_button,
@@ -28,6 +28,7 @@ from advisor.telegram.replies import (
     lang_of,
     runtime,
     send_view,
+    store_of,
     text_view,
     ui,
 )
@@ -35,13 +36,9 @@ from advisor.telegram.replies import (
 log = logging.getLogger("advisor.bot")
 
 PROFILE_FLOW = "profile"
-REGISTER_STEPS = ("name", "province", "sector", "members")
+REGISTER_STEPS = coop_views.PROFILE_FIELDS
 MAX_NAME = 200
 MAX_MEMBERS = 1_000_000
-
-
-def _store(context: ContextTypes.DEFAULT_TYPE) -> Store:
-    return runtime(context).require_store()
 
 
 def invite_link(context: ContextTypes.DEFAULT_TYPE, coop: Coop) -> str:
@@ -56,14 +53,14 @@ async def begin_profile(
 ) -> None:
     """Start asking profile fields; `then` names what to open once the profile is saved."""
     user = update.effective_user
-    await _store(context).set_flow(user.id, PROFILE_FLOW, {"steps": list(steps), "data": {}, "then": then})
+    await store_of(context).set_flow(user.id, PROFILE_FLOW, {"steps": list(steps), "data": {}, "then": then})
     await send_view(update, context, coop_views.prompt_view(runtime(context).kb, steps[0], lang_of(context)))
 
 
 async def register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/register: create the cooperative's profile, or show it if the user already has one."""
     OUTCOME.set("register")
-    coop = await _store(context).coop_of(update.effective_user.id)
+    coop = await store_of(context).coop_of(update.effective_user.id)
     if coop is not None:
         await show_profile(update, context, coop)
         return
@@ -73,7 +70,7 @@ async def register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/profile: the profile with edit buttons and the invite link."""
     OUTCOME.set("profile")
-    coop = await _store(context).coop_of(update.effective_user.id)
+    coop = await store_of(context).coop_of(update.effective_user.id)
     if coop is None:
         await send_view(update, context, text_view(context, "no_profile"))
         return
@@ -92,7 +89,7 @@ async def show_profile(
 async def join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
     """/start join_<code>: link this member to the cooperative that shared the link."""
     coop = (
-        await _store(context).join_coop(update.effective_user.id, code)
+        await store_of(context).join_coop(update.effective_user.id, code)
         if re.fullmatch(r"[\w-]{1,32}", code)
         else None
     )
@@ -152,7 +149,7 @@ async def _next_field(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict, value: str | int
 ) -> None:
     """Keep the value, ask the next field, or save the profile when all are known."""
-    store = _store(context)
+    store = store_of(context)
     user_id = update.effective_user.id
     field, *rest = state["steps"]
     state["data"][field] = value
@@ -185,7 +182,7 @@ async def _next_field(
 
 
 async def _profile_flow(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> dict | None:
-    flow = await _store(context).flow(user_id)
+    flow = await store_of(context).flow(user_id)
     return flow[1] if flow and flow[0] == PROFILE_FLOW else None
 
 
@@ -220,7 +217,7 @@ async def on_profile_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, ar
     if not args or args[0] not in REGISTER_STEPS:
         await update.callback_query.answer(ui(context, "button_invalid"))
         return True
-    if await _store(context).coop_of(update.effective_user.id) is None:
+    if await store_of(context).coop_of(update.effective_user.id) is None:
         await send_view(update, context, text_view(context, "no_profile"))
         return False
     await begin_profile(update, context, (args[0],))
@@ -239,7 +236,7 @@ def _questionnaire(context: ContextTypes.DEFAULT_TYPE) -> Questionnaire:
 
 async def assess(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/assess: ask for a profile first; otherwise the intro (start, or resume where it stopped)."""
-    store = _store(context)
+    store = store_of(context)
     user_id = update.effective_user.id
     coop = await store.coop_of(user_id)
     if coop is None:
@@ -257,7 +254,7 @@ async def assess(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _current_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Assessment | None:
     """The user's open assessment if it can continue; one on an older questionnaire is closed."""
-    store = _store(context)
+    store = store_of(context)
     open_one = await store.open_assessment(update.effective_user.id)
     if open_one is not None and open_one.version != _questionnaire(context).version:
         await store.abandon_assessment(open_one.id)
@@ -270,22 +267,29 @@ async def _owned_open(update: Update, context: ContextTypes.DEFAULT_TYPE, raw_id
     """The assessment a button names, if it is this user's, still open, and on today's questions."""
     if not raw_id.isdigit():
         return None
-    assessment = await _store(context).assessment(int(raw_id))
+    assessment = await store_of(context).assessment(int(raw_id))
     if assessment is None or assessment.user_id != update.effective_user.id or assessment.status != "open":
         return None
     if assessment.version != _questionnaire(context).version:
-        await _store(context).abandon_assessment(assessment.id)
+        await store_of(context).abandon_assessment(assessment.id)
         await send_view(update, context, text_view(context, "assess_updated"))
         return None
     return assessment
 
 
 async def _show_question(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, assessment: Assessment, question_id: str, edit: bool
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    assessment: Assessment,
+    question_id: str,
+    edit: bool,
+    answers: dict[str, int] | None = None,
 ) -> None:
+    """Show a question; `answers` saves a read when the caller has just loaded them."""
     questionnaire = _questionnaire(context)
     question = questionnaire.question(question_id)
-    answers = await _store(context).answers_of(assessment.id)
+    if answers is None:
+        answers = await store_of(context).answers_of(assessment.id)
     view = coop_views.question_view(
         runtime(context).kb, questionnaire, assessment.id, question, answers, lang_of(context)
     )
@@ -297,7 +301,7 @@ async def on_assess(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tu
     if not args:
         await assess(update, context)
         return False
-    store = _store(context)
+    store = store_of(context)
     user_id = update.effective_user.id
     coop = await store.coop_of(user_id)
     if coop is None:
@@ -328,9 +332,9 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tu
         OUTCOME.set("assess:stale")
         await query.answer(ui(context, "assess_stale"))
         return True
-    answers = {**await _store(context).answers_of(assessment.id), question.id: option}
+    answers = {**await store_of(context).answers_of(assessment.id), question.id: option}
     following = questionnaire.after(question.id, answers)
-    recorded = await _store(context).record_answer(
+    recorded = await store_of(context).record_answer(
         assessment, question.id, option, question.options[option].score, following.id if following else None
     )
     if not recorded:
@@ -340,7 +344,7 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tu
     OUTCOME.set(f"assess:answer:{assessment.id}:{question.id}:{option}")
     await query.answer(ui(context, "assess_saving"))
     if following is not None:
-        await _show_question(update, context, assessment, following.id, edit=True)
+        await _show_question(update, context, assessment, following.id, edit=True, answers=answers)
     else:
         await _finish(update, context, assessment)
     return True
@@ -354,17 +358,17 @@ async def on_back(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tupl
         OUTCOME.set("assess:stale")
         await query.answer(ui(context, "assess_stale"))
         return True
-    answers = await _store(context).answers_of(assessment.id)
+    answers = await store_of(context).answers_of(assessment.id)
     previous = _questionnaire(context).before(args[1], answers)
     if previous is None:
         OUTCOME.set("assess:back:first")
         await query.answer(ui(context, "assess_first"))
         return True
-    if not await _store(context).move_to(assessment.id, args[1], previous.id):
+    if not await store_of(context).move_to(assessment.id, args[1], previous.id):
         await query.answer(ui(context, "assess_stale"))
         return True
     OUTCOME.set(f"assess:back:{previous.id}")
-    await _show_question(update, context, assessment, previous.id, edit=True)
+    await _show_question(update, context, assessment, previous.id, edit=True, answers=answers)
     return False
 
 
@@ -374,7 +378,7 @@ async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tup
     if assessment is None or assessment.current_question is None:
         await update.callback_query.answer(ui(context, "assess_stale"))
         return True
-    answers = await _store(context).answers_of(assessment.id)
+    answers = await store_of(context).answers_of(assessment.id)
     number, total = _questionnaire(context).progress(assessment.current_question, answers)
     OUTCOME.set(f"assess:pause:{assessment.id}")
     await edit_view(
@@ -385,7 +389,7 @@ async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tup
 
 async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, assessment: Assessment) -> None:
     """Score, store the result with its questionnaire version, send the result and the chart."""
-    store = _store(context)
+    store = store_of(context)
     questionnaire = _questionnaire(context)
     kb, lang = runtime(context).kb, lang_of(context)
     result = questionnaire.score(await store.answers_of(assessment.id))
@@ -420,7 +424,7 @@ async def send_chart(
         kb.ui.get("chart_previous", lang),
         kb.ui.get("chart_current", lang),
     )
-    coop = await _store(context).coop_of(update.effective_user.id)
+    coop = await store_of(context).coop_of(update.effective_user.id)
     caption = kb.ui.get(
         "chart_caption",
         lang,
@@ -434,12 +438,12 @@ async def send_chart(
 
 async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/history: the cooperative's past results, newest first."""
-    coop = await _store(context).coop_of(update.effective_user.id)
+    coop = await store_of(context).coop_of(update.effective_user.id)
     OUTCOME.set("history")
     if coop is None:
         await send_view(update, context, text_view(context, "no_profile"))
         return
-    past = await _store(context).history(coop.id)
+    past = await store_of(context).history(coop.id)
     await send_view(
         update, context, coop_views.history_view(runtime(context).kb, coop, past, lang_of(context))
     )

@@ -26,6 +26,7 @@ from advisor.telegram.replies import (
     language_from_telegram,
     runtime,
     send_view,
+    store_of,
     text_view,
     ui,
 )
@@ -144,7 +145,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is not None:
         try:
-            await runtime(context).require_store().set_language(user.id, wanted)
+            await store_of(context).set_language(user.id, wanted)
         except StoreError as exc:
             log.warning("could not store language of %s: %s", user.id, exc)
     OUTCOME.set(f"lang:{wanted}")
@@ -154,7 +155,7 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _end_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
     try:
-        return user is not None and await runtime(context).require_store().end_flow(user.id)
+        return user is not None and await store_of(context).end_flow(user.id)
     except StoreError as exc:
         log.warning("could not end the flow of %s: %s", user.id, exc)
         return False
@@ -171,7 +172,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def show_notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Notices from extension officers: whether this user receives them, and a toggle."""
     OUTCOME.set("notices")
-    user = await runtime(context).require_store().get_user(update.effective_user.id)
+    user = await store_of(context).get_user(update.effective_user.id)
     subscribed = user is None or bool(user.subscribed)
     kb, lang = runtime(context).kb, lang_of(context)
     status = markup.html_visible_text(views.ui_html(kb, "notices_on" if subscribed else "notices_off", lang))
@@ -218,7 +219,7 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     user = update.effective_user
     if user is not None and update.effective_chat.type == ChatType.PRIVATE:
-        flow = await runtime(context).require_store().flow(user.id)
+        flow = await store_of(context).flow(user.id)
         if flow is not None and flow[0] in FLOWS:
             await FLOWS[flow[0]](update, context, flow[1])
             return
@@ -354,7 +355,7 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tupl
         return await _invalid(update, context)
     user = update.effective_user
     try:
-        await runtime(context).require_store().vote(user.id, args[0], 1 if args[1] == "up" else -1)
+        await store_of(context).vote(user.id, args[0], 1 if args[1] == "up" else -1)
     except StoreError as exc:
         log.warning("could not store vote: %s", exc)
         await update.callback_query.answer(ui(context, "store_busy"))

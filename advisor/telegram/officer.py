@@ -14,36 +14,32 @@ import logging
 import re
 from functools import partial
 
-from telegram import Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes
 
-from advisor import gaps, markup, provinces
+from advisor import coop_views, gaps, markup, provinces
 from advisor.broadcast import Outcome, eta_seconds
+from advisor.coop_views import VIETNAM
 from advisor.kb.models import SECTORS, KnowledgeBase
 from advisor.roles import Access, Role, access
-from advisor.store import Audience, Broadcast, Store
+from advisor.store import Audience, Broadcast
 from advisor.telegram.ratelimit import NO_RETRY
-from advisor.telegram.replies import OUTCOME, edit_view, lang_of, runtime, send_view, text_view, ui
+from advisor.telegram.replies import OUTCOME, edit_view, lang_of, runtime, send_view, store_of, text_view, ui
 from advisor.views import Button, View, menu_row, ui_html
 
 log = logging.getLogger("advisor.bot")
 
 BROADCAST_FLOW = "broadcast"
 MAX_NOTICE = 3500
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 MAX_SCHEDULE_DAYS = 60
 OFFICER_EXPORTS = ("cooperatives", "assessments", "results")
 ADMIN_EXPORTS = ("questions", "feedback", "users", "deliveries", "audit", "gaps", *OFFICER_EXPORTS)
 
 
-def _store(context: ContextTypes.DEFAULT_TYPE) -> Store:
-    return runtime(context).require_store()
-
-
 async def access_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Access:
-    return access(user_id, runtime(context).settings, await _store(context).grant_of(user_id))
+    return access(user_id, runtime(context).settings, await store_of(context).grant_of(user_id))
 
 
 async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> Access | None:
@@ -66,7 +62,7 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Rol
 async def _target(context: ContextTypes.DEFAULT_TYPE, who: str) -> int | None:
     if re.fullmatch(r"\d{1,15}", who):
         return int(who)
-    user = await _store(context).user_by_username(who) if who.startswith("@") else None
+    user = await store_of(context).user_by_username(who) if who.startswith("@") else None
     return user.id if user else None
 
 
@@ -91,8 +87,8 @@ async def grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await send_view(update, context, text_view(context, "bad_province"))
             return
         province = found.province
-    await _store(context).grant(user_id, role, province, update.effective_user.id)
-    await _store(context).audit(
+    await store_of(context).grant(user_id, role, province, update.effective_user.id)
+    await store_of(context).audit(
         update.effective_user.id, "grant", f"{user_id} {role} {province or ''}".strip()
     )
     OUTCOME.set(f"grant:{user_id}:{role}")
@@ -110,10 +106,10 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_view(update, context, text_view(context, "revoke_usage"))
         return
     user_id = await _target(context, args[0])
-    if user_id is None or not await _store(context).revoke(user_id):
+    if user_id is None or not await store_of(context).revoke(user_id):
         await send_view(update, context, text_view(context, "nothing_to_revoke", who=args[0][:40]))
         return
-    await _store(context).audit(update.effective_user.id, "revoke", str(user_id))
+    await store_of(context).audit(update.effective_user.id, "revoke", str(user_id))
     OUTCOME.set(f"revoke:{user_id}")
     await send_view(update, context, text_view(context, "revoked", who=args[0]))
     await set_role_commands(context.application, user_id, Role.MEMBER)
@@ -142,8 +138,6 @@ def commands_for(role: Role) -> tuple[str, ...]:
 
 async def set_role_commands(app: Application, user_id: int, role: Role) -> None:
     """The command menu of one officer's or admin's private chat (BotCommandScopeChat)."""
-    from telegram import BotCommand, BotCommandScopeChat
-
     kb = app.bot_data["runtime"].kb
     try:
         if role == Role.MEMBER:
@@ -159,13 +153,13 @@ async def set_role_commands(app: Application, user_id: int, role: Role) -> None:
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _store(context).set_subscribed(update.effective_user.id, True)
+    await store_of(context).set_subscribed(update.effective_user.id, True)
     OUTCOME.set("subscribe")
     await send_view(update, context, text_view(context, "subscribed"))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _store(context).set_subscribed(update.effective_user.id, False)
+    await store_of(context).set_subscribed(update.effective_user.id, False)
     OUTCOME.set("unsubscribe")
     await send_view(update, context, text_view(context, "unsubscribed"))
 
@@ -176,7 +170,7 @@ async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if change is None or change.chat.type != ChatType.PRIVATE:
         return
     blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    await _store(context).mark_blocked(change.chat.id, blocked)
+    await store_of(context).mark_blocked(change.chat.id, blocked)
     OUTCOME.set("blocked" if blocked else "unblocked")
 
 
@@ -197,7 +191,7 @@ async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/broadcast: write the notice first; the audience, preview and confirm follow."""
     if await _allowed(update, context, Role.OFFICER) is None:
         return
-    await _store(context).set_flow(update.effective_user.id, BROADCAST_FLOW, {"step": "text"})
+    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, {"step": "text"})
     OUTCOME.set("broadcast:write")
     await send_view(update, context, text_view(context, "broadcast_write", menu=False))
 
@@ -206,7 +200,7 @@ async def broadcast_text(update: Update, context: ContextTypes.DEFAULT_TYPE, sta
     """A typed reply in the broadcast flow: the notice, or the time to schedule it."""
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
-        await _store(context).end_flow(update.effective_user.id)
+        await store_of(context).end_flow(update.effective_user.id)
         return
     text = (update.effective_message.text or "").strip()
     if state.get("step") == "time":
@@ -225,14 +219,14 @@ async def broadcast_text(update: Update, context: ContextTypes.DEFAULT_TYPE, sta
         )
         return
     state.update(step="audience", text=text, html=rendered.html)
-    await _store(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
     OUTCOME.set("broadcast:audience")
     await send_view(update, context, await _audience_view(context, state, granted))
 
 
 async def _audience_view(context: ContextTypes.DEFAULT_TYPE, state: dict, granted: Access) -> View:
     kb, lang = runtime(context).kb, lang_of(context)
-    count = len(await _store(context).recipients(_audience(state, granted.scope)))
+    count = len(await store_of(context).recipients(_audience(state, granted.scope)))
     scope = " " + ui(context, "broadcast_scope", province=granted.scope) if granted.scope else ""
     chosen_sectors, chosen_levels = set(state.get("sectors", ())), set(state.get("levels", ()))
 
@@ -276,26 +270,15 @@ async def _audience_view(context: ContextTypes.DEFAULT_TYPE, state: dict, grante
 
 
 def _province_toggle_view(context: ContextTypes.DEFAULT_TYPE, state: dict, page: int) -> View:
-    chosen = set(state.get("provinces", ()))
-    per_page = 12
-    pages = -(-len(provinces.PROVINCES) // per_page)
-    page = min(max(page, 0), pages - 1)
-    shown = list(enumerate(provinces.PROVINCES))[page * per_page : (page + 1) * per_page]
-    rows = [
-        tuple(
-            Button(("✅ " if name in chosen else "") + name, ("bp", str(i), str(page)))
-            for i, name in shown[j : j + 2]
-        )
-        for j in range(0, len(shown), 2)
-    ]
-    nav = [
-        Button("◀", ("bpp", str(page - 1))) if page > 0 else None,
-        Button(f"{page + 1}/{pages}", ("bpp", str(page))),
-    ]
-    nav.append(Button("▶", ("bpp", str(page + 1))) if page < pages - 1 else None)
-    rows.append(tuple(b for b in nav if b))
-    rows.append((Button(ui(context, "audience_done"), ("ba",)),))
-    return View((ui_html(runtime(context).kb, "ask_province", lang_of(context)),), tuple(rows))
+    return coop_views.province_page_view(
+        runtime(context).kb,
+        page,
+        lang_of(context),
+        pick="bp",
+        turn="bpp",
+        chosen=frozenset(state.get("provinces", ())),
+        done=Button(ui(context, "audience_done"), ("ba",)),
+    )
 
 
 async def _flow_state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Access, dict] | None:
@@ -303,7 +286,7 @@ async def _flow_state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tup
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return None
-    flow = await _store(context).flow(update.effective_user.id)
+    flow = await store_of(context).flow(update.effective_user.id)
     if flow is None or flow[0] != BROADCAST_FLOW or "text" not in flow[1]:
         await update.callback_query.answer(ui(context, "button_invalid"))
         return None
@@ -328,7 +311,7 @@ async def on_audience(
         index = int(args[0])
         if 0 <= index < len(provinces.PROVINCES):
             _toggle(state, "provinces", provinces.PROVINCES[index])
-        await _store(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+        await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
         page = int(args[1]) if len(args) > 1 and args[1].isdigit() else 0
         await edit_view(update, context, _province_toggle_view(context, state, page))
         return False
@@ -337,7 +320,7 @@ async def on_audience(
         await edit_view(update, context, _province_toggle_view(context, state, page))
         return False
     state["step"] = "audience"
-    await _store(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
     await edit_view(update, context, await _audience_view(context, state, granted))
     return False
 
@@ -357,7 +340,7 @@ async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
     if found is None:
         return True
     granted, state = found
-    count = len(await _store(context).recipients(_audience(state, granted.scope)))
+    count = len(await store_of(context).recipients(_audience(state, granted.scope)))
     if count == 0:
         await update.callback_query.answer(ui(context, "broadcast_nobody"), show_alert=True)
         return True
@@ -386,7 +369,7 @@ async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE, args: 
         return True
     state = found[1]
     state["step"] = "time"
-    await _store(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
     await send_view(update, context, text_view(context, "broadcast_ask_time", menu=False))
     return False
 
@@ -413,8 +396,8 @@ async def _schedule_time(
         await send_view(update, context, text_view(context, "broadcast_bad_time", menu=False))
         return
     state.update(step="audience", send_at=when.astimezone(dt.UTC).isoformat(timespec="seconds"))
-    await _store(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
-    count = len(await _store(context).recipients(_audience(state, granted.scope)))
+    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    count = len(await store_of(context).recipients(_audience(state, granted.scope)))
     when_text = " " + ui(context, "broadcast_when", time=when.strftime("%d/%m/%Y %H:%M"))
     rows = (
         (Button(ui(context, "broadcast_send"), ("bk",)), Button(ui(context, "broadcast_cancel"), ("bx",))),
@@ -431,7 +414,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
     if found is None:
         return True
     granted, state = found
-    store = _store(context)
+    store = store_of(context)
     user_id = update.effective_user.id
     created, count = await store.create_broadcast(
         user_id,
@@ -473,7 +456,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
 
 
 async def on_discard(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await _store(context).end_flow(update.effective_user.id)
+    await store_of(context).end_flow(update.effective_user.id)
     OUTCOME.set("broadcast:discard")
     await edit_view(update, context, text_view(context, "broadcast_cancelled"))
     return False
@@ -502,7 +485,7 @@ async def broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return
-    store = _store(context)
+    store = store_of(context)
     author = None if granted.role == Role.ADMIN else update.effective_user.id
     recent = await store.broadcasts(limit=10, author_id=author)
     kb, lang = runtime(context).kb, lang_of(context)
@@ -538,7 +521,7 @@ async def on_cancel_broadcast(
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return True
-    store = _store(context)
+    store = store_of(context)
     item = await store.broadcast(int(args[0])) if args and args[0].isdigit() else None
     mine = item is not None and (granted.role == Role.ADMIN or item.author_id == update.effective_user.id)
     if not mine or not await store.cancel_broadcast(item.id):
@@ -613,7 +596,7 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rt = runtime(context)
     changes, problems = await rt.reload()
-    await _store(context).audit(
+    await store_of(context).audit(
         update.effective_user.id, "reload", "ok" if changes else f"{len(problems)} errors"
     )
     kb, lang = rt.kb, lang_of(context)
@@ -650,7 +633,7 @@ async def gaps_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/gaps: the curators' to-do list: grouped unanswered questions and 👎 answers."""
     if await _allowed(update, context, Role.ADMIN) is None:
         return
-    store = _store(context)
+    store = store_of(context)
     kb, lang = runtime(context).kb, lang_of(context)
     groups = gaps.group(await store.declined_questions())
     paragraphs = [ui_html(kb, "gaps_title", lang)]
@@ -680,7 +663,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return
-    figures = await _store(context).stats(granted.scope)
+    figures = await store_of(context).stats(granted.scope)
     kb, lang = runtime(context).kb, lang_of(context)
     asked = sum(day["asked"] for day in figures["per_day"])
     answered = sum(day["answered"] or 0 for day in figures["per_day"])
@@ -731,7 +714,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if table not in allowed:
         await send_view(update, context, text_view(context, "export_usage", tables=", ".join(allowed)))
         return
-    store = _store(context)
+    store = store_of(context)
     rows = await gaps.gap_rows(store) if table == "gaps" else await store.export(table, granted.scope)
     await store.audit(update.effective_user.id, "export", f"{table} {granted.scope or ''}".strip())
     OUTCOME.set(f"export:{table}:{len(rows)}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
@@ -15,6 +16,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from advisor import views
+from advisor.store import Store
 from advisor.telegram import render
 from advisor.telegram.runtime import Runtime
 from advisor.views import View
@@ -27,6 +29,11 @@ OUTCOME: contextvars.ContextVar[str] = contextvars.ContextVar("outcome", default
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     return context.application.bot_data["runtime"]
+
+
+def store_of(context: ContextTypes.DEFAULT_TYPE) -> Store:
+    """The open database (raises if start-up did not open it)."""
+    return runtime(context).require_store()
 
 
 def lang_of(context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -96,7 +103,9 @@ def text_view(context: ContextTypes.DEFAULT_TYPE, key: str, menu: bool = True, *
     return views.text_view(runtime(context).kb, key, lang_of(context), menu=menu, **values)
 
 
-def command_button(handler):
+def command_button(
+    handler: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]],
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE, tuple[str, ...]], Awaitable[bool]]:
     """A command's handler reused for a button that does the same (the callback is answered
     by the dispatcher afterwards)."""
 

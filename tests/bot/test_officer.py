@@ -76,6 +76,16 @@ async def compose(bot: BotHarness, user: int, text: str, toggles: tuple[str, ...
     await bot.press(user, previews[-1], "Gửi")
 
 
+async def schedule(bot: BotHarness, user: int, text: str, when: str = "31/12/2026 08:00") -> list:
+    """Write a notice for everyone, schedule it and confirm; returns the confirmation replies."""
+    await bot.say(user, "/broadcast")
+    [audience] = await bot.say(user, text)
+    previews = await bot.press(user, audience, "Xem trước")
+    await bot.press(user, previews[-1], "Hẹn giờ")
+    [confirm] = await bot.say(user, when)
+    return await bot.press(user, confirm, "Gửi")
+
+
 async def wait_done(bot: BotHarness, broadcast_id: int = 1) -> dict[str, int]:
     for _ in range(400):
         item = await bot.runtime.store.broadcast(broadcast_id)
@@ -225,12 +235,7 @@ async def test_subscribe_and_unsubscribe(bot: BotHarness) -> None:
 
 async def test_an_officer_cannot_cancel_another_officers_broadcast(bot: BotHarness) -> None:
     await make_members(bot, 2)
-    await bot.say(ADMIN, "/broadcast")
-    [audience] = await bot.say(ADMIN, "Của quản trị viên")
-    previews = await bot.press(ADMIN, audience, "Xem trước")
-    await bot.press(ADMIN, previews[-1], "Hẹn giờ")
-    [confirm] = await bot.say(ADMIN, "31/12/2026 08:00")
-    await bot.press(ADMIN, confirm, "Gửi")
+    await schedule(bot, ADMIN, "Của quản trị viên")
     [listing] = await bot.say(OFFICER, "/broadcasts")
     assert "Chưa có thông báo" in listing.text  # officers see their own notices only
     await bot.press_data(OFFICER, listing, buttons(listing)[-1][1].rsplit(":", 1)[0] + ":bc:1", forge=True)
