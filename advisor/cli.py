@@ -18,6 +18,7 @@ from typing import TextIO
 
 from advisor.answering import Advisor
 from advisor.config import ConfigError, load_settings
+from advisor.decision import MODEL_PATH
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
 from advisor.gaps import gap_rows
 from advisor.kb import KnowledgeBase, load_knowledge
@@ -69,6 +70,8 @@ def _ask_json(advisor: Advisor, question: str, lang: str) -> dict:
         "id": decision.entry_id,
         "score": decision.score,
         "suggestions": [{"id": h.entry_id, "score": h.score} for h in decision.suggestions],
+        "offers": [{"id": h.entry_id, "score": h.score} for h in decision.offers],
+        "question_lang": decision.lang,
         "text": view.text,
     }
 
@@ -97,12 +100,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def _print_report(name: str, report: Report, show_misses: bool) -> None:
     print(f"== {name}")
     print(
-        f"in scope      {report.in_scope:5d}   top-1 {report.top1_pct:5.1f} %"
-        f"   top-3 {report.top3_pct:5.1f} %"
-    )
-    print(
-        f"answered      {report.answered_right:5d} right, {report.answered_wrong} wrong"
-        f"   ({100.0 * report.answered_wrong / max(1, report.in_scope):.1f} % wrong answers)"
+        f"in scope      {report.in_scope:5d}   direct {report.direct_pct:5.1f} %"
+        f"   reach {report.reach_pct:5.1f} %   wrong {report.wrong_pct:4.1f} %"
+        f"   (top-1 {report.top1_pct:5.1f} %, top-3 {report.top3_pct:5.1f} %)"
     )
     print(f"out of scope  {report.out_of_scope:5d}   declined {report.reject_pct:5.1f} %")
     print(f"latency       p50 {report.p50_ms:.2f} ms   p99 {report.p99_ms:.2f} ms")
@@ -116,7 +116,7 @@ def _print_report(name: str, report: Report, show_misses: bool) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Measure accuracy; exit 1 when a --min-* floor is not met."""
+    """Measure what members get; exit 1 when a --min-*/--max-* floor is not met."""
     kb = _load_kb(args.knowledge)
     if kb is None:
         return EXIT_FAILED
@@ -138,12 +138,48 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for floor, value, label in (
                 (args.min_top1, report.top1_pct, "top-1"),
                 (args.min_top3, report.top3_pct, "top-3"),
+                (args.min_direct, report.direct_pct, "direct"),
+                (args.min_reach, report.reach_pct, "reach"),
                 (args.min_reject, report.reject_pct, "out-of-scope declined"),
             ):
                 if floor is not None and value < floor:
                     print(f"FAIL: {label} {value:.1f} % is below the floor {floor:.1f} %", file=sys.stderr)
                     ok = False
+            if args.max_wrong is not None and report.wrong_pct > args.max_wrong:
+                print(
+                    f"FAIL: wrong {report.wrong_pct:.1f} % is above the ceiling {args.max_wrong:.1f} %",
+                    file=sys.stderr,
+                )
+                ok = False
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Learn the decision model from labelled questions; print held-out figures; --write saves it."""
+    from advisor import calibration
+
+    kb = _load_kb(args.knowledge)
+    if kb is None:
+        return EXIT_FAILED
+    try:
+        labelled = calibration.labelled_sets([Path(name) for name in args.files])
+    except LabelError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    samples = calibration.collect(kb, labelled)
+    related = {entry.id: frozenset(entry.related) for entry in kb.entries.values()}
+    held_out = calibration.cross_validate(samples, related)
+    report = calibration.report(held_out)
+    print(report)
+    model = calibration.learn(samples, {"held_out": report.splitlines(), "knowledge": kb.version})
+    print(
+        f"\nlearned on all: answer >= {model.answer:.2f}, suggest >= {model.suggest:.2f},"
+        f" offer >= {model.offer:.2f}"
+    )
+    if args.write:
+        model.save()
+        print(f"written: {MODEL_PATH}")
+    return EXIT_OK
 
 
 def write_rows(rows: list[dict], fmt: str, out: TextIO) -> None:
@@ -229,11 +265,30 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--min-top1", type=float, metavar="PCT", help="fail below this top-1 accuracy")
     ev.add_argument("--min-top3", type=float, metavar="PCT", help="fail below this top-3 accuracy")
     ev.add_argument(
+        "--min-direct", type=float, metavar="PCT", help="fail below this share answered right at once"
+    )
+    ev.add_argument(
+        "--min-reach", type=float, metavar="PCT", help="fail below this share with the right entry a tap away"
+    )
+    ev.add_argument(
+        "--max-wrong", type=float, metavar="PCT", help="fail above this share answered with a wrong entry"
+    )
+    ev.add_argument(
         "--min-reject", type=float, metavar="PCT", help="fail below this out-of-scope decline rate"
     )
     ev.add_argument("--quiet", action="store_true", help="do not list the misses")
     ev.add_argument("--knowledge", help="knowledge folder (default: $ADVISOR_KNOWLEDGE)")
     ev.set_defaults(func=cmd_eval)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="learn the answer/suggest/decline model from labelled questions (held-out figures)"
+    )
+    calibrate.add_argument(
+        "files", nargs="*", help="labelled YAML files (default: eval/*.yaml and ../shared/eval/*.yaml)"
+    )
+    calibrate.add_argument("--write", action="store_true", help="save the model the bot uses")
+    calibrate.add_argument("--knowledge", help="knowledge folder (default: $ADVISOR_KNOWLEDGE)")
+    calibrate.set_defaults(func=cmd_calibrate)
 
     export = sub.add_parser("export", help="export a table of the database as CSV or JSON")
     export.add_argument("table", choices=EXPORT_TABLES, help="what to export")

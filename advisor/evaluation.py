@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from advisor.answering import Advisor, Decision, Thresholds, decide_kind
-from advisor.kb.index import Hit
+from advisor.answering import Advisor
+from advisor.decision import Decision
 from advisor.kb.models import KnowledgeBase
 from advisor.text import fold
 
@@ -35,14 +34,21 @@ class Miss:
 
 @dataclass
 class Report:
-    """Counts and latencies of one run; percentages are of in-scope or out-of-scope questions."""
+    """What members felt on one set of questions, with latencies.
+
+    For in-scope questions: *direct* (answered at once with an expected entry), *reach*
+    (direct, or an expected entry among the buttons offered: "Xem thêm" under an answer, or
+    the suggestions), *wrong* (answered at once with another entry); for out-of-scope ones
+    the share declined. top-1 and top-3 measure the ranking alone.
+    """
 
     in_scope: int = 0
     out_of_scope: int = 0
     top1: int = 0
     top3: int = 0
-    answered_right: int = 0
-    answered_wrong: int = 0
+    direct: int = 0
+    reach: int = 0
+    wrong: int = 0
     declined: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     misses: list[Miss] = field(default_factory=list)
@@ -58,6 +64,18 @@ class Report:
     @property
     def top3_pct(self) -> float:
         return self._pct(self.top3, self.in_scope)
+
+    @property
+    def direct_pct(self) -> float:
+        return self._pct(self.direct, self.in_scope)
+
+    @property
+    def reach_pct(self) -> float:
+        return self._pct(self.reach, self.in_scope)
+
+    @property
+    def wrong_pct(self) -> float:
+        return self._pct(self.wrong, self.in_scope)
 
     @property
     def reject_pct(self) -> float:
@@ -111,7 +129,6 @@ def evaluate(advisor: Advisor, items: list[Labelled], folded: bool = False) -> R
         start = time.perf_counter()
         decision = advisor.decide(question)
         report.latencies_ms.append((time.perf_counter() - start) * 1000)
-        ranked = [hit.entry_id for hit in decision.hits]
         if item.expect is None:
             report.out_of_scope += 1
             if decision.kind == "decline":
@@ -121,69 +138,13 @@ def evaluate(advisor: Advisor, items: list[Labelled], folded: bool = False) -> R
             continue
         report.in_scope += 1
         expected = set(item.expect)
-        hit1 = bool(ranked) and ranked[0] in expected
-        report.top1 += hit1
+        ranked = [hit.entry_id for hit in decision.hits]
+        report.top1 += bool(ranked) and ranked[0] in expected
         report.top3 += bool(expected & set(ranked[:3]))
-        if decision.kind == "answer":
-            if hit1:
-                report.answered_right += 1
-            else:
-                report.answered_wrong += 1
-        if not hit1 or decision.kind == "decline":
+        direct = decision.kind == "answer" and decision.entry_id in expected
+        report.direct += direct
+        report.reach += bool(expected & set(decision.reachable))
+        report.wrong += decision.kind == "answer" and not direct
+        if not direct:
             report.misses.append(Miss(question, item.expect, decision))
     return report
-
-
-@dataclass(frozen=True)
-class SweepRow:
-    """What one set of thresholds does to labelled questions (percentages)."""
-
-    thresholds: Thresholds
-    answered_right: float
-    """Of in-scope questions: answered directly with an expected entry."""
-    answered_wrong: float
-    """Of in-scope questions: answered directly with another entry."""
-    suggested: float
-    in_scope_declined: float
-    out_declined: float
-    """Of out-of-scope questions: declined (the rest got suggestions or an answer)."""
-    out_answered: int
-    """Out-of-scope questions answered directly (the worst outcome)."""
-
-
-def sweep(advisor: Advisor, items: list[Labelled], grid: Iterable[Thresholds]) -> list[SweepRow]:
-    """Every threshold setting of `grid` applied to the same ranked candidates.
-
-    Ranking does not depend on the thresholds, so each question is ranked once.
-    """
-    ranked: list[tuple[Labelled, list[Hit]]] = [
-        (item, advisor.candidates(item.question)[1]) for item in items
-    ]
-    in_scope = sum(item.expect is not None for item in items) or 1
-    out_of_scope = sum(item.expect is None for item in items) or 1
-    rows = []
-    for thresholds in grid:
-        right = wrong = suggested = declined = out_declined = out_answered = 0
-        for item, candidates in ranked:
-            kind = decide_kind(candidates, thresholds)
-            if item.expect is None:
-                out_declined += kind == "decline"
-                out_answered += kind == "answer"
-            elif kind == "answer":
-                right += candidates[0].entry_id in item.expect
-                wrong += candidates[0].entry_id not in item.expect
-            else:
-                suggested += kind == "suggest"
-                declined += kind == "decline"
-        rows.append(
-            SweepRow(
-                thresholds,
-                100.0 * right / in_scope,
-                100.0 * wrong / in_scope,
-                100.0 * suggested / in_scope,
-                100.0 * declined / in_scope,
-                100.0 * out_declined / out_of_scope,
-                out_answered,
-            )
-        )
-    return rows

@@ -18,8 +18,9 @@ wrapped in three such formal templates: the reduced text equals the plain questi
 all of them, so accuracy is unchanged (tests/test_answering.py). Names and provinces
 dropped this way also stay out of the question log, which stores the normalised text.
 
-`question` also returns the last asking sentence of a question that has several, so the
-index can judge "<context>. <question>?" on the question alone (see advisor/kb/index.py).
+`question` also returns the asking sentences of a question that has several sentences, so
+the index can judge "<context>. <question>?" on the question alone, and each question of a
+message with several (see advisor/kb/index.py).
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-MAX_QUESTION_CHARS = 1000
-"""Longer input is cut: a real question fits, and matching time stays bounded."""
+MAX_QUESTION_CHARS = 4096
+"""Longer input is cut (a Telegram message is at most this long), so time stays bounded."""
+
+MAX_ASKING_SENTENCES = 3
+"""A message asking more than this many things is judged on its last ones."""
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
@@ -284,13 +288,15 @@ class Normaliser:
         """`tokens` of a member's question reduced to its substance (see the module docstring)."""
         return self.question(text)[0]
 
-    def question(self, text: str) -> tuple[list[str], list[str]]:
-        """The question's substance, and its last asking sentence when it has several.
+    def question(self, text: str) -> tuple[list[str], list[list[str]]]:
+        """The question's substance, and its asking sentences when it has several sentences.
 
         "HTX chúng tôi trồng bưởi ở xã Tân Phú. Thủ tục đăng ký nhãn hiệu thế nào?" keeps its
         context (it can tell entries apart) but the second sentence is what is asked; the
-        index judges its confidence on either (see `SearchIndex.rank`). The focus is empty
-        when the question is a single sentence.
+        index judges each entry on the whole and on every asking sentence (see
+        `SearchIndex.rank`), so a message with two questions finds an entry for each. The
+        asking sentences are empty when the question is a single sentence; at most
+        `MAX_ASKING_SENTENCES` are kept, the last ones (a long letter ends with its question).
         """
         clauses = self._clauses(text[:MAX_QUESTION_CHARS])
         while len(clauses) > 1 and self._is_preamble(clauses[0]):
@@ -300,22 +306,23 @@ class Normaliser:
         words: list[str] = []
         sentence_of: list[int] = []
         sentence = 0
-        asking = -1
+        asking: list[int] = []
         for number, clause in enumerate(clauses):
             introduced = bool(_INTRODUCER_SET.match(clause.words))
             if (clause.opens or introduced) and number:
                 sentence += 1
-            if clause.asked or introduced or _asks(clause.words):
-                asking = sentence
+            if (clause.asked or introduced or _asks(clause.words)) and sentence not in asking:
+                asking.append(sentence)
             words.extend(clause.words)
             sentence_of.extend([sentence] * len(clause.words))
         kept = self._strip_fillers(words)
         kept = kept[: len(_cut_trailing_name([words[i] for i in kept]))]
         tokens = [words[i] for i in kept]
-        if sentence == 0 or asking < 0:
+        if sentence == 0 or not asking:
             return tokens, []
-        focus = [words[i] for i in kept if sentence_of[i] == asking]
-        return tokens, focus if len(focus) < len(tokens) else []
+        sentences = [[words[i] for i in kept if sentence_of[i] == number] for number in asking]
+        unique = {" ".join(s): s for s in sentences if s and len(s) < len(tokens)}
+        return tokens, list(unique.values())[-MAX_ASKING_SENTENCES:]
 
     def normalise(self, text: str) -> str:
         """The substance of a question as one folded string (what is searched and logged)."""

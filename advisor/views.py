@@ -67,8 +67,11 @@ def _programme_card(kb: KnowledgeBase, programme: Programme, lang: str) -> list[
     return ["\n".join(lines)] if lines else []
 
 
-def entry_view(kb: KnowledgeBase, entry: Entry, lang: str) -> View:
-    """An entry's answer with its source, review date, related entries and 👍/👎."""
+def entry_view(kb: KnowledgeBase, entry: Entry, lang: str, offers: tuple[str, ...] = ()) -> View:
+    """An entry's answer with its source, review date, related entries and 👍/👎.
+
+    `offers` are other entries that may be what the member asked (a second question in the
+    same message, a close neighbour): shown first, under "Có thể bạn cũng muốn xem"."""
     body = markup.render(entry.text(lang))
     paragraphs = [f"<b>{markup.escape(entry.heading(lang))}</b>", *body.paragraphs]
     if lang == "en" and not entry.answer_en:
@@ -77,10 +80,15 @@ def entry_view(kb: KnowledgeBase, entry: Entry, lang: str) -> View:
         paragraphs.extend(_programme_card(kb, entry.programme, lang))
     source = kb.ui.get("source_line", lang, source=entry.source, date=_date(entry.reviewed))
     paragraphs.append(f"<i>{markup.escape(source)}</i>")
-    rows: list[tuple[Button, ...]] = []
+    offers = tuple(ref for ref in offers if ref in kb.entries and ref != entry.id)
+    if offers:
+        paragraphs.append(markup.escape(kb.ui.get("see_also", lang)))
+    rows: list[tuple[Button, ...]] = [
+        (Button("➕ " + kb.entries[ref].heading(lang), ("entry", ref)),) for ref in offers
+    ]
     if entry.guide and entry.guide in kb.guides:
         rows.append((Button("🧭 " + kb.ui.get("open_guide", lang), ("guide", entry.guide, "0")),))
-    linked = list(dict.fromkeys([*body.entry_refs, *entry.related]))
+    linked = [ref for ref in dict.fromkeys([*body.entry_refs, *entry.related]) if ref not in offers]
     for ref in linked[:6]:
         if ref in kb.entries and ref != entry.id:
             rows.append((Button("➜ " + kb.entries[ref].heading(lang), ("entry", ref)),))
@@ -104,18 +112,22 @@ def suggest_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
     return View((markup.escape(kb.ui.get("suggest_intro", lang)),), tuple(rows))
 
 
-def decline_view(kb: KnowledgeBase, lang: str) -> View:
-    """An honest "no answer yet" with the topic menu to browse instead."""
+def decline_view(kb: KnowledgeBase, lang: str, in_domain: bool = True) -> View:
+    """An honest decline with the topic menu to browse instead: "the knowledge base has no
+    answer yet" (logged for curators) for a question in the bot's field, "outside what I
+    cover" for any other."""
     rows = [(Button(f"{topic.icon} {topic.name(lang)}", ("topic", topic.id, "0")),) for topic in kb.topics]
-    return View((markup.render_html(kb.ui.get("decline", lang)),), tuple(rows))
+    key = "decline" if in_domain else "decline_off_topic"
+    return View(tuple(markup.render_html(kb.ui.get(key, lang)).split("\n\n")), tuple(rows))
 
 
 def decision_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
     if decision.kind == "answer" and decision.entry_id:
-        return entry_view(kb, kb.entries[decision.entry_id], lang)
+        offers = tuple(hit.entry_id for hit in decision.offers)
+        return entry_view(kb, kb.entries[decision.entry_id], lang, offers)
     if decision.kind == "suggest":
         return suggest_view(kb, decision, lang)
-    return decline_view(kb, lang)
+    return decline_view(kb, lang, decision.in_domain)
 
 
 def menu_row(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:

@@ -1,20 +1,25 @@
 """Matching: our engine against two baselines, side by side in one run.
 
 For knowledge bases of about 100, 1,000 and 10,000 phrasings (generated from the real one by
-bench/generate.py): median and p99 latency of one question and the index build time, for
-- ours: `Advisor.decide` (normalisation, BM25 candidates, rapidfuzz re-rank, absolute
-  confidence, answer/suggest/decline);
+bench/generate.py): median and p99 latency of one question, for short phone-style questions
+(the dev set) and for long ones (100-1,000 characters: the real questions of real_dev.yaml
+that long, and formal letters wrapping the dev questions), and the index build time, for
+- ours: `Advisor.decide` (normalisation, language, BM25 candidates per view, lexical
+  evidence, the calibrated decision);
 - baseline A: rapidfuzz `process.extractOne(scorer=fuzz.WRatio)` over the raw phrasings;
 - baseline B: plain BM25 (bm25s) over raw lower-case tokens, one document per entry;
-then the accuracy of all three on the dev set (real knowledge base), as typed and without
-diacritics: top-1 of in-scope questions, out-of-scope questions declined, and wrong direct
-answers. The baselines have no confidence of their own, so each gets the score cutoff that
-is best for it on the dev set itself (most in-scope right and out-of-scope declined): a
-generous comparison. `--thresholds` also prints the sweep that `answering.THRESHOLDS` was
-chosen from.
+then what members get from all three on the dev set and the real questions (real knowledge
+base), as typed and without diacritics: top-1 of in-scope questions, answered right and
+wrong at once, out-of-scope questions declined. The baselines have no confidence of their
+own, so each gets the score cutoff that is best for it on those questions themselves (most
+in-scope right and out-of-scope declined): a generous comparison. Ours is run as shipped;
+its thresholds were learned by `advisor calibrate`, whose cross-validated figures and
+reliability table `--calibration` prints (real_dev.yaml is part of its training data, so
+ours on real_dev above is not a held-out figure; the calibration's is).
 
-Run: python bench/bench_matching.py [path/to/dev.yaml] [--thresholds]
-Targets: more accurate than both baselines; ours p99 <= 2 ms at 10,000 phrasings; build <= 2 s.
+Run: python bench/bench_matching.py [path/to/dev.yaml] [--calibration]
+Targets: more accurate than both baselines; ours p99 <= 2 ms at 10,000 phrasings for
+questions of 100-1,000 characters; build <= 2 s.
 """
 
 from __future__ import annotations
@@ -34,13 +39,21 @@ import bm25s  # noqa: E402
 import numpy as np  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
-from advisor.answering import THRESHOLDS, Advisor, Thresholds  # noqa: E402
-from advisor.evaluation import Labelled, kb_test_questions, read_labelled, sweep  # noqa: E402
+from advisor import calibration  # noqa: E402
+from advisor.answering import Advisor  # noqa: E402
+from advisor.evaluation import Labelled, kb_test_questions, read_labelled  # noqa: E402
 from advisor.kb import KnowledgeBase, load_knowledge  # noqa: E402
 from advisor.text import fold  # noqa: E402
 from bench.generate import REAL, generate  # noqa: E402
 
 DEV = REAL.parent.parent / "shared" / "eval" / "dev.yaml"
+REAL_DEV = DEV.with_name("real_dev.yaml")
+PROBES = Path(__file__).resolve().parent.parent / "eval" / "out_of_scope.yaml"
+LETTER = (
+    "Kính gửi Ban biên tập, tôi là Nguyễn Văn An, thành viên một hợp tác xã trồng lúa ở tỉnh "
+    "Đồng Tháp. HTX chúng tôi có 40 thành viên và đang muốn làm ăn bài bản hơn. {q}? "
+    "Rất mong nhận được câu trả lời sớm. Xin chân thành cảm ơn."
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,7 @@ def plain_bm25(kb: KnowledgeBase, cutoff: float = 0.0) -> Ranker:
     return rank
 
 
-OURS = "ours: folded BM25 + rapidfuzz, absolute confidence"
+OURS = "ours: folded BM25 + rapidfuzz evidence, calibrated decision"
 BASE_A = "baseline A: extractOne WRatio, raw phrasings"
 BASE_B = "baseline B: plain BM25, raw tokens"
 METHODS: dict[str, Callable[..., Ranker]] = {OURS: ours, BASE_A: wratio, BASE_B: plain_bm25}
@@ -180,22 +193,24 @@ def _cells(a: Accuracy) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dev", nargs="?", type=Path, default=DEV)
-    parser.add_argument("--thresholds", action="store_true", help="also print the threshold sweep")
+    parser.add_argument("--calibration", action="store_true", help="also print the held-out figures")
     args = parser.parse_args()
     items = read_labelled(args.dev)
-    folded = [Labelled(fold(i.question), i.expect) for i in items]
-    questions = [i.question for i in items]
+    real_items = read_labelled(REAL_DEV) if REAL_DEV.is_file() else []
+    short = [i.question for i in items]
+    long = [i.question for i in real_items if 100 <= len(i.question) <= 1000]
+    long += [LETTER.format(q=q.rstrip("?")) for q in short][: max(0, 120 - len(long))]
     real = load_knowledge(REAL).kb
     assert real is not None
     per_entry = phrasing_count(real) / len(real.entries)
     print(
         f"dev set: {args.dev.name} ({sum(1 for i in items if i.expect)} in scope, "
         f"{sum(1 for i in items if not i.expect)} out of scope); real knowledge base: "
-        f"{len(real.entries)} entries, {phrasing_count(real)} phrasings; "
-        f"latency over the dev questions, one thread\n"
+        f"{len(real.entries)} entries, {phrasing_count(real)} phrasings; latency of one question, "
+        f"one thread: short = the dev questions, long = {len(long)} questions of 100-1,000 characters\n"
     )
-    print("| phrasings | method | build | p50 / question | p99 / question |")
-    print("|---|---|---|---|---|")
+    print("| phrasings | method | build | short p50 | short p99 | long p50 | long p99 |")
+    print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for target in (100, 1_000, 10_000):
             if target <= phrasing_count(real):
@@ -208,31 +223,40 @@ def main() -> None:
                 rank = make(kb)
                 build = time.perf_counter() - start
                 rounds = 1 if make is wratio and target >= 10_000 else 5
-                p50, p99 = latency(rank, questions, rounds)
-                print(f"| {phrasing_count(kb):,} | {name} | {build:.2f} s | {p50:.2f} ms | {p99:.2f} ms |")
+                cells = [f"{t:.2f} ms" for qs in (short, long) for t in latency(rank, qs, rounds)]
+                print(f"| {phrasing_count(kb):,} | {name} | {build:.2f} s | {' | '.join(cells)} |")
 
-    kb_items = kb_test_questions(real)
-    probes = _probes()
-    print(
-        "\n| method (real knowledge base) | dev top-1 | answered right | answered wrong | declined "
-        "| no diacritics: top-1 | right | wrong | declined | KB test questions top-1 | probes declined |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    sets = {"dev": items, "real_dev": real_items, "KB test questions": kb_test_questions(real)}
+    sets = {name: labelled for name, labelled in sets.items() if labelled}
+    probes = read_labelled(PROBES)
+    probes += [Labelled(fold(i.question), None) for i in probes]
+    print("\ntop-1 | answered right | answered wrong | out of scope declined, per question set")
+    header = " | ".join(f"{name} | {name}, no diacritics" for name in sets)
+    print(f"\n| method (real knowledge base) | {header} | probes declined |")
+    print("|---|" + "---|" * (2 * len(sets) + 1))
+    everything = [i for labelled in sets.values() for i in labelled]
+    everything += [Labelled(fold(i.question), i.expect) for i in everything]
     for name, make in METHODS.items():
         if make is ours:
             rank, note = ours(real), ""
         else:
-            cutoff = best_cutoff(make, real, items + folded)
+            cutoff = best_cutoff(make, real, everything)
             rank, note = make(real, cutoff), f" (cutoff {cutoff:.1f})"
-        cells = [_cells(accuracy(rank, items)), _cells(accuracy(rank, folded))]
-        own, probe = accuracy(rank, kb_items), accuracy(rank, probes)
-        print(f"| {name}{note} | {cells[0]} | {cells[1]} | {own.top1:.1f} % | {probe.reject:.1f} % |")
+        cells = []
+        for labelled in sets.values():
+            cells.append(_cells(accuracy(rank, labelled)))
+            cells.append(_cells(accuracy(rank, [Labelled(fold(i.question), i.expect) for i in labelled])))
+        probe = accuracy(rank, probes)
+        print(f"| {name}{note} | {' | '.join(cells)} | {probe.reject:.1f} % |")
     print("\n(answered right / wrong: in-scope questions answered directly with an expected / another entry;")
-    print(" ours suggests when unsure, the baselines answer or decline; probes: the 49 out-of-scope")
-    print(" probes of tests/test_answering.py, as typed and without diacritics)")
+    print(" ours suggests when unsure, the baselines answer or decline; probes: eval/out_of_scope.yaml,")
+    print(" as typed and without diacritics)")
     _bounded_time(real)
-    if args.thresholds:
-        _threshold_sweep(real, items, folded, kb_items)
+    if args.calibration:
+        print("\nheld-out figures of `advisor calibrate` (5-fold cross-validation):\n")
+        samples = calibration.collect(real, calibration.labelled_sets())
+        related = {e.id: frozenset(e.related) for e in real.entries.values()}
+        print(calibration.report(calibration.cross_validate(samples, related)))
 
 
 def _bounded_time(kb: KnowledgeBase) -> None:
@@ -240,7 +264,7 @@ def _bounded_time(kb: KnowledgeBase) -> None:
     sentence = "Xin chào luật sư, cho tôi hỏi lệ phí đăng ký nhãn hiệu là bao nhiêu? "
     print("\n| question length | median time per question |")
     print("|---|---|")
-    for size in (100, 1_000, 100_000, 1_000_000):
+    for size in (100, 1_000, 4_096, 100_000, 1_000_000):
         text = (sentence * (size // len(sentence) + 1))[:size]
         times = []
         for _ in range(31):
@@ -248,46 +272,6 @@ def _bounded_time(kb: KnowledgeBase) -> None:
             advisor.decide(text)
             times.append((time.perf_counter() - start) * 1000)
         print(f"| {size:,} characters | {statistics.median(times):.2f} ms |")
-
-
-def _threshold_sweep(
-    kb: KnowledgeBase, dev: list[Labelled], folded: list[Labelled], kb_items: list[Labelled]
-) -> None:
-    probes = _probes()
-    advisor = Advisor(kb)
-    labelled = {"dev (as typed + no diacritics)": dev + folded, "KB test questions": kb_items}
-    everything = dev + folded + kb_items + probes
-    print(f"\ncurrent: {THRESHOLDS}")
-    print("\nsuggest (decline below):")
-    print("| suggest | out of scope declined: dev | probes | all | in scope declined: dev | KB tests |")
-    print("|---|---|---|---|---|---|")
-    grid = [Thresholds(999, 0, s) for s in range(50, 72, 2)]
-    rows = {name: sweep(advisor, items, grid) for name, items in labelled.items()}
-    probe_rows = sweep(advisor, probes, grid)
-    all_rows = sweep(advisor, dev + folded + probes, grid)
-    for i, t in enumerate(grid):
-        dev_row, kb_row = rows["dev (as typed + no diacritics)"][i], rows["KB test questions"][i]
-        declined = " | ".join(f"{r.out_declined:.0f} %" for r in (dev_row, probe_rows[i], all_rows[i]))
-        kept = f"{dev_row.in_scope_declined:.1f} % | {kb_row.in_scope_declined:.1f} %"
-        print(f"| {t.suggest:.0f} | {declined} | {kept} |")
-    print("\nanswer / margin (suggest fixed), over all labelled questions and probes:")
-    print("| answer | margin | answered right | wrong | suggested | declined | out of scope answered |")
-    print("|---|---|---|---|---|---|---|")
-    grid = [Thresholds(a, m, THRESHOLDS.suggest) for a in range(62, 82, 4) for m in (0, 3, 5, 8)]
-    for row in sweep(advisor, everything, grid):
-        t = row.thresholds
-        print(
-            f"| {t.answer:.0f} | {t.margin:.0f} | {row.answered_right:.1f} % | {row.answered_wrong:.1f} % "
-            f"| {row.suggested:.1f} % | {row.in_scope_declined:.1f} % | {row.out_answered} |"
-        )
-
-
-def _probes() -> list[Labelled]:
-    from tests.test_answering import OUT_OF_SCOPE_PROBES
-
-    return [Labelled(q, None) for q in OUT_OF_SCOPE_PROBES] + [
-        Labelled(fold(q), None) for q in OUT_OF_SCOPE_PROBES
-    ]
 
 
 def _subset(kb: KnowledgeBase, phrasings: int) -> KnowledgeBase:

@@ -112,15 +112,23 @@ def test_substance_is_kept(text: str, kept: str) -> None:
 
 
 def test_the_asking_sentence_is_the_focus() -> None:
-    tokens, focus = FORMAL.question(
+    tokens, asking = FORMAL.question(
         "Chào luật sư, HTX chúng tôi trồng bưởi đã nhiều năm. Thủ tục đăng ký nhãn hiệu thế nào? Xin cảm ơn."
     )
     assert (
         " ".join(tokens) == "hop tac xa chung toi trong buoi da nhieu nam thu tuc dang ky nhan hieu the nao"
     )
-    assert " ".join(focus) == "thu tuc dang ky nhan hieu the nao"
-    assert FORMAL.question("HTX tôi trồng bưởi, cho tôi hỏi thủ tục đăng ký nhãn hiệu")[1][0] == "thu"
+    assert [" ".join(s) for s in asking] == ["thu tuc dang ky nhan hieu the nao"]
+    assert FORMAL.question("HTX tôi trồng bưởi, cho tôi hỏi thủ tục đăng ký nhãn hiệu")[1][0][0] == "thu"
     assert FORMAL.question("Hợp tác xã bán không được hàng, có chương trình nào giúp không?")[1] == []
+
+
+def test_every_asking_sentence_of_a_message_is_kept() -> None:
+    _, asking = FORMAL.question("Lệ phí đăng ký nhãn hiệu bao nhiêu? Còn hóa đơn điện tử đăng ký ở đâu?")
+    assert [" ".join(s) for s in asking] == [
+        "le phi dang ky nhan hieu bao nhieu",
+        "con hoa don dien tu dang ky o dau",
+    ]
 
 
 def test_numbers_and_units_typed_together_are_split() -> None:
@@ -156,8 +164,8 @@ def test_question_reduction_is_idempotent_and_total(text: str) -> None:
     assert FORMAL.normalise(unicodedata.normalize("NFD", text)) == FORMAL.normalise(
         unicodedata.normalize("NFC", text)
     )
-    tokens, focus = FORMAL.question(text)
-    assert len(focus) < len(tokens) or focus == []
+    tokens, asking = FORMAL.question(text)
+    assert all(0 < len(sentence) < len(tokens) for sentence in asking)
 
 
 @given(st.text())

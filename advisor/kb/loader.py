@@ -199,6 +199,7 @@ ENTRY_SPECS = {
     "title": Spec(TEXT, True, MAX_TITLE),
     "title_en": Spec(TEXT, False, MAX_TITLE),
     "phrasings": Spec(TEXT_LIST, True, MAX_PHRASING, MIN_PHRASINGS),
+    "phrasings_en": Spec(TEXT_LIST, False, MAX_PHRASING),
     "keywords": Spec(TEXT_LIST, False, 80),
     "answer": Spec(TEXT, True),
     "answer_en": Spec(TEXT),
@@ -349,6 +350,7 @@ def _read_entries(data: Any, check: _Checker, out: _Collected) -> None:
             title=f["title"],
             title_en=f.get("title_en", ""),
             phrasings=f["phrasings"],
+            phrasings_en=f.get("phrasings_en", ()),
             keywords=f.get("keywords", ()),
             answer=f["answer"],
             answer_en=f.get("answer_en", ""),
@@ -423,7 +425,10 @@ def _read_guides(data: Any, check: _Checker, out: _Collected) -> None:
 
 def _read_synonyms(data: Any, check: _Checker, out: _Collected) -> None:
     f = check.fields(
-        data, {"abbreviations": Spec(MAPPING, True), "fillers": Spec(TEXT_LIST)}, "synonyms file", 1
+        data,
+        {"abbreviations": Spec(MAPPING, True), "fillers": Spec(TEXT_LIST), "domain": Spec(TEXT_LIST)},
+        "synonyms file",
+        1,
     )
     abbreviations: dict[str, str] = {}
     raw = f.get("abbreviations")
@@ -441,7 +446,8 @@ def _read_synonyms(data: Any, check: _Checker, out: _Collected) -> None:
                 check.error(line, f"abbreviation '{short}' is listed twice")
             abbreviations[key] = fold(long)
     fillers = tuple(fold(text) for text in f.get("fillers", ()))
-    out.synonyms = Synonyms(MappingProxyType(abbreviations), fillers)
+    domain = tuple(fold(text) for text in f.get("domain", ()))
+    out.synonyms = Synonyms(MappingProxyType(abbreviations), fillers, domain)
 
 
 def _placeholders(template: str) -> set[str]:

@@ -96,6 +96,8 @@ class Entry:
     test_questions: tuple[str, ...]
     title_en: str = ""
     answer_en: str = ""
+    phrasings_en: tuple[str, ...] = ()
+    """How English speakers ask it (optional); English questions are matched against these."""
     keywords: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     guide: str | None = None
@@ -142,6 +144,8 @@ class Synonyms:
 
     abbreviations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     fillers: tuple[str, ...] = ()
+    domain: tuple[str, ...] = ()
+    """Folded words that show a question is about what the bot covers (see `Advisor.in_domain`)."""
 
 
 @dataclass(frozen=True)

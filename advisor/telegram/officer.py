@@ -602,12 +602,10 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kb, lang = rt.kb, lang_of(context)
     if changes is None:
         OUTCOME.set(f"reload:failed:{len(problems)}")
-        lines = "\n".join(markup.escape(str(p)) for p in problems[:40])
-        await send_view(
-            update,
-            context,
-            View((ui_html(kb, "reload_failed", lang, count=str(len(problems))), f"<code>{lines}</code>")),
-        )
+        # one <code> block per problem: a long list is split between paragraphs, never inside a tag
+        listing = tuple(f"<code>{markup.escape(str(p)[:1000])}</code>" for p in problems[:40])
+        header = ui_html(kb, "reload_failed", lang, count=str(len(problems)))
+        await send_view(update, context, View((header, *listing)))
         return
     OUTCOME.set("reload:ok")
     assessment = "; " + kb.ui.get("reload_assessment", lang) if changes.assessment_changed else ""

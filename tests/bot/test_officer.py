@@ -193,7 +193,7 @@ async def test_reload_keeps_old_knowledge_on_errors_and_swaps_good_one(tmp_path:
     good = broken.read_text(encoding="utf-8")
     broken.write_text(good + "\n  - id: [unclosed\n", encoding="utf-8")
     replies = await bot.say(ADMIN, "/reload")
-    assert "bản cũ" in replies[0].text and "tm.yaml" in replies[-1].text
+    assert "bản cũ" in replies[0].text and any("faq/tm.yaml:" in reply.text for reply in replies)
     assert bot.runtime.kb is real_kb
     broken.write_text(good, encoding="utf-8")
     extra = folder / "faq" / "zz.yaml"
