@@ -8,8 +8,9 @@ interface language; the answer then comes in the user's interface language.
 Telling the languages apart is the delicate part: Vietnamese typed without marks is ASCII
 too ("htx co phai dung hddt ko"), and many English words are also Vietnamese syllables
 ("the", "can", "do", "to", "an"). A question is English when it contains an English function
-word that is not a Vietnamese syllable ("what", "how", "is", "does" ...) and most of its words
-are not Vietnamese syllables; any Vietnamese letter or tone mark makes it Vietnamese.
+word that is not a Vietnamese syllable ("what", "how", "is", "does" ...) and 30 % of its words
+are not Vietnamese syllables, or without one when 60 % are not ("barcode fee"); any
+Vietnamese letter or tone mark makes it Vietnamese.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ _SYLLABLE = re.compile(
 FUNCTION_WORDS = _words(
     "what how is are was were does did should would could which who whom whose when where "
     "why we our us you your it its this that these those there their they have has had "
-    "been being will shall must may might of for with from about into by and or if any "
-    "some please register registered registration trademark trademarks cooperative "
-    "cooperatives support apply need get much long does"
+    "been being will shall must might of for with from about into by and or if any some "
+    "please register registered registration trademark trademarks cooperative "
+    "cooperatives support apply need does"
 )
 """Common English words that are not Vietnamese syllables: one of them is needed to say English."""
 
@@ -72,10 +73,12 @@ def is_english(text: str, abbreviations: Iterable[str] = ()) -> bool:
         return False
     known = set(abbreviations)
     words = [w for w in fold(sample).split() if not w.isdigit() and w not in known]
-    if len(words) < 2 or not any(w in FUNCTION_WORDS for w in words):
+    if len(words) < 2:
         return False
     foreign = sum(not is_vietnamese_syllable(w) for w in words)
-    return foreign >= 0.4 * len(words)
+    if any(w in FUNCTION_WORDS for w in words):
+        return foreign >= 0.3 * len(words)
+    return foreign >= 2 and foreign >= 0.6 * len(words)  # "barcode fee", "brand protection abroad"
 
 
 def stem(word: str) -> str:

@@ -355,7 +355,7 @@ def test_model_round_trips_and_refuses_other_features(tmp_path: Path) -> None:
 def test_calibration_learns_and_reports_held_out_figures(real: Advisor) -> None:
     labelled = {"out_of_scope": PROBES[:40]}
     samples = calibration.collect(real.kb, labelled)
-    assert {s.family for s in samples} == {"out_of_scope", "tests", "phrasings"}
+    assert {s.family for s in samples} == {"out_of_scope", "tests", "phrasings", "phrasings_en"}
     model = calibration.learn(samples)
     assert 0 < model.suggest <= model.answer < 1 and model.offer < model.suggest
     held_out = calibration.cross_validate(samples, real.related)

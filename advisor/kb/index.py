@@ -203,20 +203,13 @@ class SearchIndex:
             orders = [0.5 * fuzzy + 50 * rel for (_, fuzzy), rel in zip(judged, relative, strict=True)]
             view = max(range(len(views)), key=lambda v: judged[v][0] + judged[v][1] / 100)
             coverage, fuzzy = judged[view]
-            ranked.append(
-                Candidate(
-                    self.entry_ids[idx],
-                    round(max(orders), 2),
-                    round(coverage, 3),
-                    round(fuzzy, 2),
-                    round(judged[0][0], 3),
-                    round(max(relative), 3),
-                    round(self._recall(idx, asked), 3),
-                    view,
-                )
-            )
-        ranked.sort(key=lambda c: c.order, reverse=True)
-        return ranked[:limit]
+            evidence = (round(coverage, 3), round(fuzzy, 2), round(judged[0][0], 3), round(max(relative), 3))
+            ranked.append((round(max(orders), 2), idx, evidence, view))
+        ranked.sort(key=lambda c: c[0], reverse=True)
+        return [  # recall last, for the kept candidates only: it is the costliest evidence
+            Candidate(self.entry_ids[idx], order, *evidence, round(self._recall(idx, asked), 3), view)
+            for order, idx, evidence, view in ranked[:limit]
+        ]
 
     def _view(self, tokens: list[str]) -> tuple[str, list[tuple[str, float]], float]:
         weighted = self.weighted_terms(tokens)
@@ -248,8 +241,8 @@ class SearchIndex:
         short phrasing whole, while covering little of itself)."""
         index = self.phrasing_index[idx]
         found: dict[int, float] = {}
-        for term in asked.intersection(index):
-            for number, share in index[term]:
+        for term in asked:
+            for number, share in index.get(term, ()):
                 found[number] = found.get(number, 0.0) + share
         return min(1.0, max(found.values(), default=0.0))
 
