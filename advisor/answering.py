@@ -23,7 +23,7 @@ class Advisor:
         self.kb = kb
         self.model = model or Model.load()
         self.indexes = {"vi": SearchIndex(kb), "en": SearchIndex(kb, "en")}
-        self.related = {e.id: frozenset(e.related) for e in kb.entries.values()}
+        self.related = kb.related_links()
         self._abbreviations = frozenset(kb.synonyms.abbreviations)
         self._domain = tuple(f" {phrase} " for phrase in kb.synonyms.domain)
 
@@ -35,18 +35,14 @@ class Advisor:
     def language(self, question: str) -> str:
         return "en" if is_english(question, self._abbreviations) else "vi"
 
-    def candidates(self, question: str) -> tuple[str, str, int, list[Candidate]]:
-        """(language, normalised substance, its length in tokens, ranked candidates)."""
+    def evidence(self, question: str) -> tuple[str, str, list[Candidate], dict]:
+        """(language, normalised substance, ranked candidates, the question-level inputs of
+        `decide`: its length in tokens, whether it is English, whether it names the domain)."""
         lang = self.language(question)
         index = self.indexes[lang]
         tokens, sentences = index.normaliser.question(question)
-        return lang, " ".join(tokens), len(tokens), index.rank(tokens, sentences)
-
-    def evidence(self, question: str) -> tuple[str, str, list[Candidate], dict]:
-        """(language, normalised, candidates, the question-level inputs of `decide`)."""
-        lang, normalised, length, candidates = self.candidates(question)
-        context = {"length": length, "english": lang == "en", "domain": self.in_domain(question)}
-        return lang, normalised, candidates, context
+        context = {"length": len(tokens), "english": lang == "en", "domain": self.in_domain(question)}
+        return lang, " ".join(tokens), index.rank(tokens, sentences), context
 
     def in_domain(self, question: str) -> bool:
         """Whether the question names something the bot covers (`domain` in synonyms.yaml):

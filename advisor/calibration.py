@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from advisor.answering import Advisor
-from advisor.decision import Model, decide, features
+from advisor.decision import Model, decide, features, reachable
 from advisor.evaluation import Labelled, read_labelled
+from advisor.kb.index import Candidate
 from advisor.kb.models import KnowledgeBase
 from advisor.text import fold
 
@@ -77,11 +78,14 @@ class Sample:
     group: int
     """Questions sharing a group (a question and its unmarked twin) stay in one fold."""
     expect: tuple[str, ...] | None
-    ids: tuple[str, ...]
     rows: tuple[tuple[float, ...], ...]
-    candidates: tuple
+    candidates: tuple[Candidate, ...]
     context: dict
     """The question-level inputs of `decide` (length, english, domain)."""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(c.entry_id for c in self.candidates)
 
     @property
     def labels(self) -> list[float]:
@@ -96,7 +100,6 @@ def _sample(advisor: Advisor, family: str, group: int, item: Labelled) -> Sample
         family,
         group,
         item.expect,
-        tuple(c.entry_id for c in candidates),
         tuple(map(tuple, rows)),
         tuple(candidates),
         context,
@@ -198,21 +201,15 @@ def apply(model: Model, samples: Iterable[Sample], related: dict[str, frozenset[
     outcomes = []
     for s in samples:
         kind, hits, offers = decide(model, s.candidates, related, **s.context)
-        reach = (
-            (hits[0].entry_id, *(h.entry_id for h in offers))
-            if kind == "answer"
-            else tuple(h.entry_id for h in hits)
-            if kind == "suggest"
-            else ()
-        )
+        best = hits[0] if hits else None
         outcomes.append(
             Outcome(
                 s.family,
                 s.expect,
                 kind,
-                hits[0].entry_id if hits else None,
-                reach,
-                hits[0].score / 100 if hits else 0.0,
+                best.entry_id if best else None,
+                reachable(kind, hits, offers),
+                best.score / 100 if best else 0.0,
             )
         )
     return outcomes

@@ -167,8 +167,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     samples = calibration.collect(kb, labelled)
-    related = {entry.id: frozenset(entry.related) for entry in kb.entries.values()}
-    held_out = calibration.cross_validate(samples, related)
+    held_out = calibration.cross_validate(samples, kb.related_links())
     report = calibration.report(held_out)
     print(report)
     model = calibration.learn(samples, {"held_out": report.splitlines(), "knowledge": kb.version})

@@ -62,10 +62,11 @@ def features(
     of several close ones. `related_runner_up` says whether that other candidate is linked
     to this one (an entry and its neighbour both fit: answer, and offer the neighbour).
     """
+    other_recall = _best_of_others([c.recall for c in candidates])
+    other_coverage = _best_of_others([c.coverage for c in candidates])
     rows = []
     for i, cand in enumerate(candidates):
-        others = [c for j, c in enumerate(candidates) if j != i]
-        rival = max(others, key=lambda c: c.order) if others else None
+        rival = candidates[1 if i == 0 else 0] if len(candidates) > 1 else None
         linked = rival is not None and (
             rival.entry_id in related.get(cand.entry_id, ())
             or cand.entry_id in related.get(rival.entry_id, ())
@@ -77,8 +78,8 @@ def features(
                 cand.whole,
                 cand.lexical,
                 cand.recall,
-                cand.recall - max((c.recall for c in others), default=0.0),
-                cand.coverage - max((c.coverage for c in others), default=0.0),
+                cand.recall - other_recall[i],
+                cand.coverage - other_coverage[i],
                 cand.order / 100,
                 (cand.order - (rival.order if rival else 0.0)) / 100,
                 float(linked),
@@ -90,6 +91,15 @@ def features(
             ]
         )
     return rows
+
+
+def _best_of_others(values: list[float]) -> list[float]:
+    """For each position, the largest value at any other position (0 when there is none)."""
+    if len(values) < 2:
+        return [0.0] * len(values)
+    first = max(range(len(values)), key=values.__getitem__)
+    second = max(v for j, v in enumerate(values) if j != first)
+    return [second if i == first else values[first] for i in range(len(values))]
 
 
 @dataclass(frozen=True)
@@ -174,10 +184,14 @@ class Decision:
 
     @property
     def reachable(self) -> tuple[str, ...]:
-        """Every entry the member can open from this reply at one tap (or at once)."""
-        if self.kind == "answer":
-            return (self.hits[0].entry_id, *(hit.entry_id for hit in self.offers))
-        return tuple(hit.entry_id for hit in self.suggestions)
+        return reachable(self.kind, self.hits, self.offers)
+
+
+def reachable(kind: Kind, hits: Sequence[Hit], offers: Sequence[Hit]) -> tuple[str, ...]:
+    """Every entry the member can open from a reply at one tap (or at once)."""
+    if kind == "answer":
+        return (hits[0].entry_id, *(hit.entry_id for hit in offers))
+    return tuple(hit.entry_id for hit in hits) if kind == "suggest" else ()
 
 
 SHOWN = 3

@@ -111,6 +111,3 @@ class EnglishNormaliser:
                 if part and len(part) < len(tokens):
                     asking.append(part)
         return tokens, asking[-MAX_ASKING_SENTENCES:]
-
-    def normalise(self, text: str) -> str:
-        return " ".join(self.question(text)[0])

@@ -254,8 +254,7 @@ def main() -> None:
     if args.calibration:
         print("\nheld-out figures of `advisor calibrate` (5-fold cross-validation):\n")
         samples = calibration.collect(real, calibration.labelled_sets())
-        related = {e.id: frozenset(e.related) for e in real.entries.values()}
-        print(calibration.report(calibration.cross_validate(samples, related)))
+        print(calibration.report(calibration.cross_validate(samples, real.related_links())))
 
 
 def _bounded_time(kb: KnowledgeBase) -> None:

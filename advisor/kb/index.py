@@ -36,7 +36,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from advisor.english import EnglishNormaliser
-from advisor.kb.models import KnowledgeBase
+from advisor.kb.models import Entry, KnowledgeBase
 from advisor.provinces import MERGED_INTO
 from advisor.text import Normaliser
 
@@ -104,7 +104,7 @@ def _idf(df: int, count: int) -> float:
     return math.log(1 + (count - df + 0.5) / (df + 0.5))
 
 
-def _fields(entry, lang: str) -> tuple[list[str], list[str], str]:
+def _fields(entry: Entry, lang: str) -> tuple[list[str], list[str], str]:
     """(title and phrasings, keywords, answer) of an entry in one language."""
     if lang == "en":
         titles = [entry.title_en] if entry.title_en else []

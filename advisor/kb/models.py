@@ -177,6 +177,10 @@ class KnowledgeBase:
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
+    def related_links(self) -> dict[str, frozenset[str]]:
+        """Each entry's `related` ids, for looking up whether two entries are linked."""
+        return {e.id: frozenset(e.related) for e in self.entries.values()}
+
     def entries_of(self, topic_id: str) -> list[Entry]:
         return [e for e in self.entries.values() if e.topic == topic_id]
 
