@@ -7,14 +7,18 @@ import contextlib
 import logging
 import signal
 import time
+from functools import partial
 
-from telegram import BotCommand, Message, Update
+from telegram import LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
@@ -25,9 +29,10 @@ from advisor.broadcast import Sender
 from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
-from advisor.roles import Role
 from advisor.store import Store
-from advisor.telegram import coop, handlers, officer
+from advisor.telegram import handlers, officer
+from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
+from advisor.telegram.context import AdvisorContext
 from advisor.telegram.ratelimit import RateLimiter
 from advisor.telegram.runtime import Runtime
 
@@ -84,40 +89,14 @@ class _AddressedToBot(filters.MessageFilter):
 ADDRESSED = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedToBot())
 
 
-PRIVATE_ONLY = (
-    *("register", "profile", "assess", "history", "subscribe", "unsubscribe"),
-    *officer.OFFICER_COMMANDS,
-    *officer.ADMIN_COMMANDS,
-)
-"""Commands about one person's cooperative or rights: answered in a private chat only."""
-
-
 def add_handlers(app: Application) -> None:
     """Every handler of the bot, in the order Telegram updates meet them."""
     app.add_handler(TypeHandler(Update, handlers.track_user), group=-2)
     app.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
 
     app.add_handler(CommandHandler(PRIVATE_ONLY, handlers.private_only, filters.ChatType.GROUPS))
-    app.add_handler(CommandHandler("start", handlers.start))
-    app.add_handler(CommandHandler("menu", handlers.menu))
-    app.add_handler(CommandHandler("help", handlers.help_command))
-    app.add_handler(CommandHandler("about", handlers.about))
-    app.add_handler(CommandHandler("lang", handlers.lang))
-    app.add_handler(CommandHandler("cancel", handlers.cancel))
-    app.add_handler(CommandHandler("register", coop.register))
-    app.add_handler(CommandHandler("profile", coop.profile))
-    app.add_handler(CommandHandler("assess", coop.assess))
-    app.add_handler(CommandHandler("history", coop.history))
-    app.add_handler(CommandHandler("subscribe", officer.subscribe))
-    app.add_handler(CommandHandler("unsubscribe", officer.unsubscribe))
-    app.add_handler(CommandHandler("broadcast", officer.broadcast))
-    app.add_handler(CommandHandler("broadcasts", officer.broadcasts))
-    app.add_handler(CommandHandler("stats", officer.stats))
-    app.add_handler(CommandHandler("export", officer.export))
-    app.add_handler(CommandHandler("reload", officer.reload))
-    app.add_handler(CommandHandler("gaps", officer.gaps_command))
-    app.add_handler(CommandHandler("grant", officer.grant))
-    app.add_handler(CommandHandler("revoke", officer.revoke))
+    for command in COMMANDS:
+        app.add_handler(CommandHandler(command.name, command.callback))
     app.add_handler(ChatMemberHandler(officer.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))
@@ -133,23 +112,6 @@ async def open_store(app: Application) -> None:
     rt: Runtime = app.bot_data["runtime"]
     if rt.store is None:
         rt.store = await Store.open(rt.settings.db_path)
-
-
-async def set_commands(app: Application) -> None:
-    """The command menu and description, per language (vi is also the default), and the
-    larger menus of the officers and admins named in the environment."""
-    rt: Runtime = app.bot_data["runtime"]
-    kb = rt.kb
-    for lang, code in (("vi", None), ("vi", "vi"), ("en", "en")):
-        commands = [BotCommand(c, kb.ui.get(f"cmd_{c}", lang)[:256]) for c in officer.MEMBER_COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=code)
-        await app.bot.set_my_description(kb.ui.get("description", lang)[:512], language_code=code)
-        await app.bot.set_my_short_description(kb.ui.get("short_description", lang)[:120], language_code=code)
-
-    for user_id in rt.settings.officers - rt.settings.admins:
-        await officer.set_role_commands(app, user_id, Role.OFFICER)
-    for user_id in rt.settings.admins:
-        await officer.set_role_commands(app, user_id, Role.ADMIN)
 
 
 async def start_sender(app: Application) -> None:
@@ -225,6 +187,10 @@ async def post_shutdown(app: Application) -> None:
         rt.store = None
 
 
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+"""Every message is HTML from `render` and shows no link preview: set once, for every send."""
+
+
 def build_application(
     settings: Settings, kb: KnowledgeBase, builder: ApplicationBuilder | None = None
 ) -> Application:
@@ -234,12 +200,16 @@ def build_application(
         builder = builder.base_file_url(settings.base_url.removesuffix("/bot") + "/file/bot")
     app = (
         builder.application_class(AdvisorApplication)
+        .context_types(ContextTypes(context=AdvisorContext))
+        .defaults(DEFAULTS)
         .rate_limiter(RateLimiter(overall_max_rate=0, max_retries=3))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
-    app.bot_data["runtime"] = Runtime(settings=settings, advisor=Advisor(kb))
+    app.bot_data["runtime"] = Runtime(
+        settings=settings, advisor=Advisor(kb), role_menu=partial(set_role_commands, app)
+    )
     add_handlers(app)
     return app

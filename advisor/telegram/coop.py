@@ -14,24 +14,14 @@ import logging
 import re
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from advisor import coop_views, provinces
 from advisor.assessment import Questionnaire, Result
 from advisor.chart import pillar_chart
 from advisor.kb.models import SECTORS
 from advisor.store import Assessment, Coop
-from advisor.telegram.replies import (
-    OUTCOME,
-    command_button,
-    edit_view,
-    lang_of,
-    runtime,
-    send_view,
-    store_of,
-    text_view,
-    ui,
-)
+from advisor.telegram.context import AdvisorContext
+from advisor.telegram.replies import OUTCOME, command_button, edit_view, send_view
 
 log = logging.getLogger("advisor.bot")
 
@@ -41,7 +31,7 @@ MAX_NAME = 200
 MAX_MEMBERS = 1_000_000
 
 
-def invite_link(context: ContextTypes.DEFAULT_TYPE, coop: Coop) -> str:
+def invite_link(context: AdvisorContext, coop: Coop) -> str:
     return f"https://t.me/{context.bot.username}?start=join_{coop.invite_code}"
 
 
@@ -49,55 +39,55 @@ def invite_link(context: ContextTypes.DEFAULT_TYPE, coop: Coop) -> str:
 
 
 async def begin_profile(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, steps: tuple[str, ...], then: str = ""
+    update: Update, context: AdvisorContext, steps: tuple[str, ...], then: str = ""
 ) -> None:
     """Start asking profile fields; `then` names what to open once the profile is saved."""
     user = update.effective_user
-    await store_of(context).set_flow(user.id, PROFILE_FLOW, {"steps": list(steps), "data": {}, "then": then})
-    await send_view(update, context, coop_views.prompt_view(runtime(context).kb, steps[0], lang_of(context)))
+    await context.store.set_flow(user.id, PROFILE_FLOW, {"steps": list(steps), "data": {}, "then": then})
+    await send_view(update, context, coop_views.prompt_view(context.runtime.kb, steps[0], context.lang))
 
 
-async def register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def register(update: Update, context: AdvisorContext) -> None:
     """/register: create the cooperative's profile, or show it if the user already has one."""
     OUTCOME.set("register")
-    coop = await store_of(context).coop_of(update.effective_user.id)
+    coop = await context.store.coop_of(update.effective_user.id)
     if coop is not None:
         await show_profile(update, context, coop)
         return
     await begin_profile(update, context, REGISTER_STEPS)
 
 
-async def profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def profile(update: Update, context: AdvisorContext) -> None:
     """/profile: the profile with edit buttons and the invite link."""
     OUTCOME.set("profile")
-    coop = await store_of(context).coop_of(update.effective_user.id)
+    coop = await context.store.coop_of(update.effective_user.id)
     if coop is None:
-        await send_view(update, context, text_view(context, "no_profile"))
+        await send_view(update, context, context.text_view("no_profile"))
         return
     await show_profile(update, context, coop)
 
 
 async def show_profile(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, coop: Coop, intro_key: str = ""
+    update: Update, context: AdvisorContext, coop: Coop, intro_key: str = ""
 ) -> None:
     view = coop_views.profile_view(
-        runtime(context).kb, coop, invite_link(context, coop), lang_of(context), intro_key
+        context.runtime.kb, coop, invite_link(context, coop), context.lang, intro_key
     )
     await send_view(update, context, view)
 
 
-async def join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+async def join(update: Update, context: AdvisorContext, code: str) -> None:
     """/start join_<code>: link this member to the cooperative that shared the link."""
     coop = (
-        await store_of(context).join_coop(update.effective_user.id, code)
+        await context.store.join_coop(update.effective_user.id, code)
         if re.fullmatch(r"[\w-]{1,32}", code)
         else None
     )
     OUTCOME.set("join:ok" if coop else "join:invalid")
     if coop is None:
-        await send_view(update, context, text_view(context, "join_invalid"))
+        await send_view(update, context, context.text_view("join_invalid"))
         return
-    await send_view(update, context, text_view(context, "joined_coop", name=coop.name))
+    await send_view(update, context, context.text_view("joined_coop", name=coop.name))
 
 
 def parse_members(text: str) -> int | None:
@@ -109,11 +99,11 @@ def parse_members(text: str) -> int | None:
     return value if 0 < value <= MAX_MEMBERS else None
 
 
-async def profile_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict) -> None:
+async def profile_text(update: Update, context: AdvisorContext, state: dict) -> None:
     """A typed reply inside the profile flow: validate the current field, re-ask or go on."""
     field = state["steps"][0]
     text = " ".join((update.effective_message.text or "").split())
-    kb, lang = runtime(context).kb, lang_of(context)
+    kb, lang = context.runtime.kb, context.lang
     if field == "name":
         if not 1 <= len(text) <= MAX_NAME or text.startswith("/"):
             OUTCOME.set("profile:bad_name")
@@ -137,7 +127,7 @@ async def profile_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state
             await send_view(
                 update,
                 context,
-                text_view(context, "province_mapped", old=found.old_name, new=found.province),
+                context.text_view("province_mapped", old=found.old_name, new=found.province),
             )
         await _next_field(update, context, state, found.province)
     else:
@@ -146,10 +136,10 @@ async def profile_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state
 
 
 async def _next_field(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict, value: str | int
+    update: Update, context: AdvisorContext, state: dict, value: str | int
 ) -> None:
     """Keep the value, ask the next field, or save the profile when all are known."""
-    store = store_of(context)
+    store = context.store
     user_id = update.effective_user.id
     field, *rest = state["steps"]
     state["data"][field] = value
@@ -158,7 +148,7 @@ async def _next_field(
         await store.set_flow(user_id, PROFILE_FLOW, state)
         OUTCOME.set(f"profile:{field}")
         await send_view(
-            update, context, coop_views.prompt_view(runtime(context).kb, rest[0], lang_of(context))
+            update, context, coop_views.prompt_view(context.runtime.kb, rest[0], context.lang)
         )
         return
     await store.end_flow(user_id)
@@ -181,44 +171,44 @@ async def _next_field(
     await show_profile(update, context, coop, intro)
 
 
-async def _profile_flow(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> dict | None:
-    flow = await store_of(context).flow(user_id)
+async def _profile_flow(context: AdvisorContext, user_id: int) -> dict | None:
+    flow = await context.store.flow(user_id)
     return flow[1] if flow and flow[0] == PROFILE_FLOW else None
 
 
-async def on_sector(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_sector(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     state = await _profile_flow(context, update.effective_user.id)
     if state is None or state["steps"][0] != "sector" or not args or args[0] not in SECTORS:
-        await update.callback_query.answer(ui(context, "button_invalid"))
+        await update.callback_query.answer(context.ui("button_invalid"))
         return True
     await _next_field(update, context, state, args[0])
     return False
 
 
-async def on_province(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_province(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     state = await _profile_flow(context, update.effective_user.id)
     index = int(args[0]) if args and args[0].isdigit() else -1
     if state is None or state["steps"][0] != "province" or not 0 <= index < len(provinces.PROVINCES):
-        await update.callback_query.answer(ui(context, "button_invalid"))
+        await update.callback_query.answer(context.ui("button_invalid"))
         return True
     await _next_field(update, context, state, provinces.PROVINCES[index])
     return False
 
 
-async def on_province_page(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_province_page(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     page = int(args[0]) if args and args[0].isdigit() else 0
     await edit_view(
-        update, context, coop_views.province_page_view(runtime(context).kb, page, lang_of(context))
+        update, context, coop_views.province_page_view(context.runtime.kb, page, context.lang)
     )
     return False
 
 
-async def on_profile_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_profile_edit(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     if not args or args[0] not in REGISTER_STEPS:
-        await update.callback_query.answer(ui(context, "button_invalid"))
+        await update.callback_query.answer(context.ui("button_invalid"))
         return True
-    if await store_of(context).coop_of(update.effective_user.id) is None:
-        await send_view(update, context, text_view(context, "no_profile"))
+    if await context.store.coop_of(update.effective_user.id) is None:
+        await send_view(update, context, context.text_view("no_profile"))
         return False
     await begin_profile(update, context, (args[0],))
     return False
@@ -227,59 +217,59 @@ async def on_profile_edit(update: Update, context: ContextTypes.DEFAULT_TYPE, ar
 # --- the self-assessment ---------------------------------------------------------------------------
 
 
-def _questionnaire(context: ContextTypes.DEFAULT_TYPE) -> Questionnaire:
-    questionnaire = runtime(context).kb.assessment
+def _questionnaire(context: AdvisorContext) -> Questionnaire:
+    questionnaire = context.runtime.kb.assessment
     if questionnaire is None:
         raise RuntimeError("the knowledge base has no assessment.yaml")
     return questionnaire
 
 
-async def assess(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def assess(update: Update, context: AdvisorContext) -> None:
     """/assess: ask for a profile first; otherwise the intro (start, or resume where it stopped)."""
-    store = store_of(context)
+    store = context.store
     user_id = update.effective_user.id
     coop = await store.coop_of(user_id)
     if coop is None:
         OUTCOME.set("assess:need_profile")
-        await send_view(update, context, text_view(context, "need_profile", menu=False))
+        await send_view(update, context, context.text_view("need_profile", menu=False))
         await begin_profile(update, context, REGISTER_STEPS, then="assess")
         return
     open_one = await _current_open(update, context)
     OUTCOME.set("assess:intro")
     view = coop_views.intro_view(
-        runtime(context).kb, _questionnaire(context), coop, lang_of(context), open_one is not None
+        context.runtime.kb, _questionnaire(context), coop, context.lang, open_one is not None
     )
     await send_view(update, context, view)
 
 
-async def _current_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Assessment | None:
+async def _current_open(update: Update, context: AdvisorContext) -> Assessment | None:
     """The user's open assessment if it can continue; one on an older questionnaire is closed."""
-    store = store_of(context)
+    store = context.store
     open_one = await store.open_assessment(update.effective_user.id)
     if open_one is not None and open_one.version != _questionnaire(context).version:
         await store.abandon_assessment(open_one.id)
-        await send_view(update, context, text_view(context, "assess_updated", menu=False))
+        await send_view(update, context, context.text_view("assess_updated", menu=False))
         return None
     return open_one
 
 
-async def _owned_open(update: Update, context: ContextTypes.DEFAULT_TYPE, raw_id: str) -> Assessment | None:
+async def _owned_open(update: Update, context: AdvisorContext, raw_id: str) -> Assessment | None:
     """The assessment a button names, if it is this user's, still open, and on today's questions."""
     if not raw_id.isdigit():
         return None
-    assessment = await store_of(context).assessment(int(raw_id))
+    assessment = await context.store.assessment(int(raw_id))
     if assessment is None or assessment.user_id != update.effective_user.id or assessment.status != "open":
         return None
     if assessment.version != _questionnaire(context).version:
-        await store_of(context).abandon_assessment(assessment.id)
-        await send_view(update, context, text_view(context, "assess_updated"))
+        await context.store.abandon_assessment(assessment.id)
+        await send_view(update, context, context.text_view("assess_updated"))
         return None
     return assessment
 
 
 async def _show_question(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: AdvisorContext,
     assessment: Assessment,
     question_id: str,
     edit: bool,
@@ -289,19 +279,19 @@ async def _show_question(
     questionnaire = _questionnaire(context)
     question = questionnaire.question(question_id)
     if answers is None:
-        answers = await store_of(context).answers_of(assessment.id)
+        answers = await context.store.answers_of(assessment.id)
     view = coop_views.question_view(
-        runtime(context).kb, questionnaire, assessment.id, question, answers, lang_of(context)
+        context.runtime.kb, questionnaire, assessment.id, question, answers, context.lang
     )
     await (edit_view if edit else send_view)(update, context, view)
 
 
-async def on_assess(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_assess(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """Buttons of the intro: "go" starts or resumes, "new" starts over; none: the intro."""
     if not args:
         await assess(update, context)
         return False
-    store = store_of(context)
+    store = context.store
     user_id = update.effective_user.id
     coop = await store.coop_of(user_id)
     if coop is None:
@@ -321,7 +311,7 @@ async def on_assess(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tu
     return False
 
 
-async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_answer(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """An option button: log it (once), then show the next question or the result."""
     query = update.callback_query
     questionnaire = _questionnaire(context)
@@ -330,19 +320,19 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tu
     option = int(args[2]) if question and args[2].isdigit() else -1
     if assessment is None or question is None or not 0 <= option < len(question.options):
         OUTCOME.set("assess:stale")
-        await query.answer(ui(context, "assess_stale"))
+        await query.answer(context.ui("assess_stale"))
         return True
-    answers = {**await store_of(context).answers_of(assessment.id), question.id: option}
+    answers = {**await context.store.answers_of(assessment.id), question.id: option}
     following = questionnaire.after(question.id, answers)
-    recorded = await store_of(context).record_answer(
+    recorded = await context.store.record_answer(
         assessment, question.id, option, question.options[option].score, following.id if following else None
     )
     if not recorded:
         OUTCOME.set("assess:double")
-        await query.answer(ui(context, "assess_stale"))
+        await query.answer(context.ui("assess_stale"))
         return True
     OUTCOME.set(f"assess:answer:{assessment.id}:{question.id}:{option}")
-    await query.answer(ui(context, "assess_saving"))
+    await query.answer(context.ui("assess_saving"))
     if following is not None:
         await _show_question(update, context, assessment, following.id, edit=True, answers=answers)
     else:
@@ -350,48 +340,48 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tu
     return True
 
 
-async def on_back(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_back(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """◀ Back: the previous applicable question becomes current again (its answer can change)."""
     query = update.callback_query
     assessment = await _owned_open(update, context, args[0]) if len(args) == 2 else None
     if assessment is None or assessment.current_question != args[1]:
         OUTCOME.set("assess:stale")
-        await query.answer(ui(context, "assess_stale"))
+        await query.answer(context.ui("assess_stale"))
         return True
-    answers = await store_of(context).answers_of(assessment.id)
+    answers = await context.store.answers_of(assessment.id)
     previous = _questionnaire(context).before(args[1], answers)
     if previous is None:
         OUTCOME.set("assess:back:first")
-        await query.answer(ui(context, "assess_first"))
+        await query.answer(context.ui("assess_first"))
         return True
-    if not await store_of(context).move_to(assessment.id, args[1], previous.id):
-        await query.answer(ui(context, "assess_stale"))
+    if not await context.store.move_to(assessment.id, args[1], previous.id):
+        await query.answer(context.ui("assess_stale"))
         return True
     OUTCOME.set(f"assess:back:{previous.id}")
     await _show_question(update, context, assessment, previous.id, edit=True, answers=answers)
     return False
 
 
-async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_pause(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """⏸ Pause: nothing to save (every answer already is); say how to come back."""
     assessment = await _owned_open(update, context, args[0]) if args else None
     if assessment is None or assessment.current_question is None:
-        await update.callback_query.answer(ui(context, "assess_stale"))
+        await update.callback_query.answer(context.ui("assess_stale"))
         return True
-    answers = await store_of(context).answers_of(assessment.id)
+    answers = await context.store.answers_of(assessment.id)
     number, total = _questionnaire(context).progress(assessment.current_question, answers)
     OUTCOME.set(f"assess:pause:{assessment.id}")
     await edit_view(
-        update, context, coop_views.paused_view(runtime(context).kb, number, total, lang_of(context))
+        update, context, coop_views.paused_view(context.runtime.kb, number, total, context.lang)
     )
     return False
 
 
-async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, assessment: Assessment) -> None:
+async def _finish(update: Update, context: AdvisorContext, assessment: Assessment) -> None:
     """Score, store the result with its questionnaire version, send the result and the chart."""
-    store = store_of(context)
+    store = context.store
     questionnaire = _questionnaire(context)
-    kb, lang = runtime(context).kb, lang_of(context)
+    kb, lang = context.runtime.kb, context.lang
     result = questionnaire.score(await store.answers_of(assessment.id))
     await store.finish_assessment(
         assessment.id, result.overall, result.level.id, result.level.label("vi"), dict(result.pillar_scores)
@@ -405,17 +395,17 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, assessment
 
 async def send_chart(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: AdvisorContext,
     questionnaire: Questionnaire,
     result: Result,
     previous: Assessment | None,
 ) -> None:
     """The per-pillar chart as a photo, drawn in the chart process (never on the event loop)."""
-    kb, lang = runtime(context).kb, lang_of(context)
+    kb, lang = context.runtime.kb, context.lang
     pillars = questionnaire.pillars
     before = [previous.pillar_scores.get(p.id, 0.0) for p in pillars] if previous else None
     png = await asyncio.get_running_loop().run_in_executor(
-        runtime(context).chart_pool(),
+        context.runtime.chart_pool(),
         pillar_chart,
         kb.ui.get("chart_title", lang),
         [p.name(lang) for p in pillars],
@@ -424,7 +414,7 @@ async def send_chart(
         kb.ui.get("chart_previous", lang),
         kb.ui.get("chart_current", lang),
     )
-    coop = await store_of(context).coop_of(update.effective_user.id)
+    coop = await context.store.coop_of(update.effective_user.id)
     caption = kb.ui.get(
         "chart_caption",
         lang,
@@ -436,16 +426,16 @@ async def send_chart(
     await context.bot.send_photo(update.effective_chat.id, png, caption=caption[:1024])
 
 
-async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history(update: Update, context: AdvisorContext) -> None:
     """/history: the cooperative's past results, newest first."""
-    coop = await store_of(context).coop_of(update.effective_user.id)
+    coop = await context.store.coop_of(update.effective_user.id)
     OUTCOME.set("history")
     if coop is None:
-        await send_view(update, context, text_view(context, "no_profile"))
+        await send_view(update, context, context.text_view("no_profile"))
         return
-    past = await store_of(context).history(coop.id)
+    past = await context.store.history(coop.id)
     await send_view(
-        update, context, coop_views.history_view(runtime(context).kb, coop, past, lang_of(context))
+        update, context, coop_views.history_view(context.runtime.kb, coop, past, context.lang)
     )
 
 

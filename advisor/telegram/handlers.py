@@ -1,8 +1,9 @@
 """Telegram handlers: each one reads the update, asks the core, and sends a rendered view.
 
 They stay thin: no SQL, no matching, no wording (texts come from `ui.yaml`). Every
-callback query is answered, every send goes through `send_view`/`edit_view`, which apply
-Telegram's limits and record users who blocked the bot.
+callback query is answered; every view goes out through `send_view`/`edit_view`, which apply
+Telegram's limits and record users who blocked the bot. Only the flood warning and the error
+notice here are sent directly (plain short texts, not views).
 """
 
 from __future__ import annotations
@@ -13,23 +14,13 @@ import time
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from advisor import markup, views
 from advisor.store import StoreError
 from advisor.telegram import callbacks, coop, officer
-from advisor.telegram.replies import (
-    OUTCOME,
-    command_button,
-    edit_view,
-    lang_of,
-    language_from_telegram,
-    runtime,
-    send_view,
-    store_of,
-    text_view,
-    ui,
-)
+from advisor.telegram.context import AdvisorContext, language_from_telegram
+from advisor.telegram.replies import OUTCOME, command_button, edit_view, send_view
 from advisor.text import display
 
 log = logging.getLogger("advisor.bot")
@@ -42,7 +33,7 @@ MAX_LOGGED_QUESTION = 2000
 # --- before every update: who is this, and are they flooding? ---------------------------
 
 
-async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def track_user(update: Update, context: AdvisorContext) -> None:
     """Remember the user (first/last seen) and load their language into user_data.
 
     An active user is written at most once a minute: `last_seen` needs no finer grain, and
@@ -50,7 +41,7 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
         return
-    rt = runtime(context)
+    rt = context.runtime
     now = time.monotonic()
     if "lang" in context.user_data and (
         rt.store is None or now - context.user_data.get("seen", 0) < TOUCH_EVERY_S
@@ -70,12 +61,12 @@ async def track_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         context.user_data.setdefault("lang", language_from_telegram(user.language_code))
 
 
-async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def flood_guard(update: Update, context: AdvisorContext) -> None:
     """More than `flood_max` messages in FLOOD_WINDOW_S: one polite reply, then silence."""
     user = update.effective_user
     if user is None or update.message is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     now = time.monotonic()
     recent = [t for t in rt.flood.get(user.id, []) if now - t < FLOOD_WINDOW_S]
     recent.append(now)
@@ -84,7 +75,7 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if len(recent) == rt.flood_max + 1:
         OUTCOME.set("flood:warned")
-        await update.message.reply_text(ui(context, "slow_down"))
+        await update.message.reply_text(context.ui("slow_down"))
     else:
         OUTCOME.set("flood:dropped")
     raise ApplicationHandlerStop
@@ -93,11 +84,11 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 # --- commands ------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: AdvisorContext) -> None:
     """/start [payload]: greet and show the main menu, or open what a deep link names."""
     payload = context.args[0] if context.args else ""
-    kb = runtime(context).kb
-    lang = lang_of(context)
+    kb = context.runtime.kb
+    lang = context.lang
     OUTCOME.set(f"start:{payload or '-'}"[:40])
     if payload.startswith("topic_") and (view := views.topic_view(kb, payload[6:], 0, lang)):
         await send_view(update, context, view)
@@ -115,76 +106,76 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_view(update, context, views.main_menu_view(kb, lang, "greeting", name=name or "bạn"))
 
 
-async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def menu(update: Update, context: AdvisorContext) -> None:
     """/menu: the main menu (leaves a half-typed flow, as the menu is a fresh start)."""
     OUTCOME.set("menu")
     await _end_flow(update, context)
-    await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context)))
+    await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: AdvisorContext) -> None:
     """/help: what the bot can do and its commands."""
     OUTCOME.set("help")
-    view = views.text_view(runtime(context).kb, "help", lang_of(context))
+    view = views.text_view(context.runtime.kb, "help", context.lang)
     extra = await officer.help_extra(update, context)
     await send_view(update, context, views.View((*view.paragraphs, *extra), view.buttons))
 
 
-async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def about(update: Update, context: AdvisorContext) -> None:
     """/about: what the bot is, whose knowledge, last review date."""
     OUTCOME.set("about")
-    await send_view(update, context, views.about_view(runtime(context).kb, lang_of(context)))
+    await send_view(update, context, views.about_view(context.runtime.kb, context.lang))
 
 
-async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def lang(update: Update, context: AdvisorContext) -> None:
     """/lang [vi|en]: switch the language (toggles without an argument); remembered."""
-    wanted = (context.args[0].lower() if context.args else "") or ("en" if lang_of(context) == "vi" else "vi")
+    wanted = (context.args[0].lower() if context.args else "") or ("en" if context.lang == "vi" else "vi")
     if wanted not in ("vi", "en"):
-        wanted = "en" if lang_of(context) == "vi" else "vi"
+        wanted = "en" if context.lang == "vi" else "vi"
     context.user_data["lang"] = wanted
     user = update.effective_user
     if user is not None:
         try:
-            await store_of(context).set_language(user.id, wanted)
+            await context.store.set_language(user.id, wanted)
         except StoreError as exc:
             log.warning("could not store language of %s: %s", user.id, exc)
     OUTCOME.set(f"lang:{wanted}")
-    await send_view(update, context, views.main_menu_view(runtime(context).kb, wanted, "lang_changed"))
+    await send_view(update, context, views.main_menu_view(context.runtime.kb, wanted, "lang_changed"))
 
 
-async def _end_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _end_flow(update: Update, context: AdvisorContext) -> bool:
     user = update.effective_user
     try:
-        return user is not None and await store_of(context).end_flow(user.id)
+        return user is not None and await context.store.end_flow(user.id)
     except StoreError as exc:
         log.warning("could not end the flow of %s: %s", user.id, exc)
         return False
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: AdvisorContext) -> None:
     """/cancel: leave any flow; always works, even when there is none."""
     had_flow = await _end_flow(update, context)
     OUTCOME.set("cancel" if had_flow else "cancel:none")
     key = "cancelled" if had_flow else "nothing_to_cancel"
-    await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context), key))
+    await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang, key))
 
 
-async def show_notices(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_notices(update: Update, context: AdvisorContext) -> None:
     """Notices from extension officers: whether this user receives them, and a toggle."""
     OUTCOME.set("notices")
-    user = await store_of(context).get_user(update.effective_user.id)
+    user = await context.store.get_user(update.effective_user.id)
     subscribed = user is None or bool(user.subscribed)
-    kb, lang = runtime(context).kb, lang_of(context)
+    kb, lang = context.runtime.kb, context.lang
     status = markup.html_visible_text(views.ui_html(kb, "notices_on" if subscribed else "notices_off", lang))
     view = views.text_view(kb, "notices_info", lang, status=status)
     toggle = views.Button(
-        ui(context, "notices_turn_off" if subscribed else "notices_turn_on"),
+        context.ui("notices_turn_off" if subscribed else "notices_turn_on"),
         ("sub", "0" if subscribed else "1"),
     )
     await send_view(update, context, views.View(view.paragraphs, ((toggle,), *view.buttons)))
 
 
-async def on_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_subscription(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """🔔/🔕 under the notices view."""
     if args not in (("0",), ("1",)):
         return await _invalid(update, context)
@@ -192,17 +183,17 @@ async def on_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE, ar
     return False
 
 
-async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_only(update: Update, context: AdvisorContext) -> None:
     """A personal command sent in a group: point to the private chat instead of acting there."""
     OUTCOME.set("private_only")
-    link = views.Button(ui(context, "open_private"), url=f"https://t.me/{context.bot.username}")
-    view = text_view(context, "private_only", menu=False)
+    link = views.Button(context.ui("open_private"), url=f"https://t.me/{context.bot.username}")
+    view = context.text_view("private_only", menu=False)
     await send_view(update, context, views.View(view.paragraphs, ((link,),)))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: AdvisorContext) -> None:
     OUTCOME.set("unknown_command")
-    await send_view(update, context, text_view(context, "unknown_command"))
+    await send_view(update, context, context.text_view("unknown_command"))
 
 
 # --- free text: a question -----------------------------------------------------------------
@@ -212,28 +203,28 @@ FLOWS = {coop.PROFILE_FLOW: coop.profile_text, officer.BROADCAST_FLOW: officer.b
 """Text replies inside a multi-step flow, by the flow's kind (stored in the `flows` table)."""
 
 
-async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def text_message(update: Update, context: AdvisorContext) -> None:
     """Free text: the next reply of a flow the user is in, otherwise a question."""
     message = update.effective_message
     if message is None or not message.text:
         return
     user = update.effective_user
     if user is not None and update.effective_chat.type == ChatType.PRIVATE:
-        flow = await store_of(context).flow(user.id)
+        flow = await context.store.flow(user.id)
         if flow is not None and flow[0] in FLOWS:
             await FLOWS[flow[0]](update, context, flow[1])
             return
     await question(update, context)
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: AdvisorContext) -> None:
     """Free text outside a flow is a question: answer, suggest or decline, and log it."""
     message = update.effective_message
     text = message.text
     bot_name = context.bot.username
     if bot_name:
         text = text.replace(f"@{bot_name}", " ")
-    rt = runtime(context)
+    rt = context.runtime
     advisor = rt.advisor  # one consistent knowledge base for this whole update
     decision = advisor.decide(text)
     OUTCOME.set(f"{decision.kind}:{decision.entry_id or '-'}:{decision.score:.0f}")
@@ -250,16 +241,16 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     except StoreError as exc:
         log.warning("could not log question: %s", exc)
-    await send_view(update, context, views.decision_view(advisor.kb, decision, lang_of(context)))
+    await send_view(update, context, views.decision_view(advisor.kb, decision, context.lang))
 
 
-async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsupported(update: Update, context: AdvisorContext) -> None:
     """Stickers, photos, voice, files ...: say politely that we read text only."""
     OUTCOME.set("unsupported")
-    await send_view(update, context, text_view(context, "text_only"))
+    await send_view(update, context, context.text_view("text_only"))
 
 
-async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ignore(update: Update, context: AdvisorContext) -> None:
     """Edited messages and other updates that need no reply (the catch-all runs after every
     update, so it only names updates no other handler took)."""
     if OUTCOME.get() == "-":
@@ -269,14 +260,14 @@ async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- buttons -------------------------------------------------------------------------------
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def button(update: Update, context: AdvisorContext) -> None:
     """Every inline button: decode, check the knowledge version, dispatch; always answered."""
     query = update.callback_query
     if query is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     kb = rt.kb
-    lang = lang_of(context)
+    lang = context.lang
     try:
         data = callbacks.decode(query.data)
     except callbacks.CallbackError:
@@ -305,86 +296,86 @@ def _int(value: str, default: int = 0) -> int:
         return default
 
 
-async def _invalid(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _invalid(update: Update, context: AdvisorContext) -> bool:
     OUTCOME.set("callback:invalid")
-    await update.callback_query.answer(ui(context, "button_invalid"))
+    await update.callback_query.answer(context.ui("button_invalid"))
     return True
 
 
-async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await send_view(update, context, views.main_menu_view(runtime(context).kb, lang_of(context)))
+async def on_menu(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang))
     return False
 
 
-async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_topic(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     if not args:
         return await _invalid(update, context)
     page = _int(args[1]) if len(args) > 1 else 0
-    view = views.topic_view(runtime(context).kb, args[0], page, lang_of(context))
+    view = views.topic_view(context.runtime.kb, args[0], page, context.lang)
     if view is None:
         return await _invalid(update, context)
     await (edit_view if args[-1] == views.EDIT else send_view)(update, context, view)
     return False
 
 
-async def on_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    kb = runtime(context).kb
+async def on_entry(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    kb = context.runtime.kb
     entry = kb.entries.get(args[0]) if args else None
     if entry is None:
         return await _invalid(update, context)
     OUTCOME.set(f"entry:{entry.id}")
-    await send_view(update, context, views.entry_view(kb, entry, lang_of(context)))
+    await send_view(update, context, views.entry_view(kb, entry, context.lang))
     return False
 
 
-async def on_guide(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_guide(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """Open a guide (new message) or move within it (◀ ▶ carry a trailing "e": edit in place)."""
     if not args:
         return await _invalid(update, context)
     step = _int(args[1]) if len(args) > 1 else 0
-    view = views.guide_step_view(runtime(context).kb, args[0], step, lang_of(context))
+    view = views.guide_step_view(context.runtime.kb, args[0], step, context.lang)
     if view is None:
         return await _invalid(update, context)
     await (edit_view if args[-1] == views.EDIT else send_view)(update, context, view)
     return False
 
 
-async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    kb = runtime(context).kb
+async def on_vote(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    kb = context.runtime.kb
     if len(args) != 2 or args[0] not in kb.entries or args[1] not in ("up", "down"):
         return await _invalid(update, context)
     user = update.effective_user
     try:
-        await store_of(context).vote(user.id, args[0], 1 if args[1] == "up" else -1)
+        await context.store.vote(user.id, args[0], 1 if args[1] == "up" else -1)
     except StoreError as exc:
         log.warning("could not store vote: %s", exc)
-        await update.callback_query.answer(ui(context, "store_busy"))
+        await update.callback_query.answer(context.ui("store_busy"))
         return True
     OUTCOME.set(f"vote:{args[0]}:{args[1]}")
-    await update.callback_query.answer(ui(context, "thanks_vote"))
+    await update.callback_query.answer(context.ui("thanks_vote"))
     return True
 
 
-async def on_kinds(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await send_view(update, context, views.kinds_view(runtime(context).kb, lang_of(context)))
+async def on_kinds(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    await send_view(update, context, views.kinds_view(context.runtime.kb, context.lang))
     return False
 
 
-async def on_kind(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    view = views.kind_view(runtime(context).kb, args[0], lang_of(context)) if args else None
+async def on_kind(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    view = views.kind_view(context.runtime.kb, args[0], context.lang) if args else None
     if view is None:
         return await _invalid(update, context)
     await send_view(update, context, view)
     return False
 
 
-async def on_sectors(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await send_view(update, context, views.sectors_view(runtime(context).kb, lang_of(context)))
+async def on_sectors(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    await send_view(update, context, views.sectors_view(context.runtime.kb, context.lang))
     return False
 
 
-async def on_sector(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    view = views.sector_view(runtime(context).kb, args[0], lang_of(context)) if args else None
+async def on_sector(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    view = views.sector_view(context.runtime.kb, args[0], context.lang) if args else None
     if view is None:
         return await _invalid(update, context)
     await send_view(update, context, view)
@@ -413,7 +404,7 @@ BUTTONS = {
 # --- errors --------------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: AdvisorContext) -> None:
     """Log with context and tell the user something went wrong; never raise from here."""
     OUTCOME.set("error")
     user_id = getattr(getattr(update, "effective_user", None), "id", None)
@@ -423,6 +414,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, ui(context, "error"))
+        await context.bot.send_message(update.effective_chat.id, context.ui("error"))
     except TelegramError as exc:
         log.warning("could not tell user %s about the error: %s", user_id, exc)

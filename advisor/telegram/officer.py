@@ -14,10 +14,10 @@ import logging
 import re
 from functools import partial
 
-from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from advisor import coop_views, gaps, markup, provinces
 from advisor.broadcast import Outcome, eta_seconds
@@ -25,8 +25,9 @@ from advisor.coop_views import VIETNAM
 from advisor.kb.models import SECTORS, KnowledgeBase
 from advisor.roles import Access, Role, access
 from advisor.store import Audience, Broadcast
+from advisor.telegram.context import AdvisorContext
 from advisor.telegram.ratelimit import NO_RETRY
-from advisor.telegram.replies import OUTCOME, edit_view, lang_of, runtime, send_view, store_of, text_view, ui
+from advisor.telegram.replies import OUTCOME, edit_view, send_view
 from advisor.views import Button, View, menu_row, ui_html
 
 log = logging.getLogger("advisor.bot")
@@ -38,11 +39,11 @@ OFFICER_EXPORTS = ("cooperatives", "assessments", "results")
 ADMIN_EXPORTS = ("questions", "feedback", "users", "deliveries", "audit", "gaps", *OFFICER_EXPORTS)
 
 
-async def access_of(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> Access:
-    return access(user_id, runtime(context).settings, await store_of(context).grant_of(user_id))
+async def access_of(context: AdvisorContext, user_id: int) -> Access:
+    return access(user_id, context.runtime.settings, await context.store.grant_of(user_id))
 
 
-async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Role) -> Access | None:
+async def _allowed(update: Update, context: AdvisorContext, role: Role) -> Access | None:
     """The caller's access if it reaches `role`; otherwise a polite refusal and None."""
     user = update.effective_user
     granted = await access_of(context, user.id) if user else Access(Role.MEMBER)
@@ -50,127 +51,93 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE, role: Rol
         return granted
     OUTCOME.set("refused")
     if update.callback_query is not None:
-        await update.callback_query.answer(ui(context, "not_allowed"), show_alert=True)
+        await update.callback_query.answer(context.ui("not_allowed"), show_alert=True)
     else:
-        await send_view(update, context, text_view(context, "not_allowed"))
+        await send_view(update, context, context.text_view("not_allowed"))
     return None
 
 
 # --- roles -----------------------------------------------------------------------------------
 
 
-async def _target(context: ContextTypes.DEFAULT_TYPE, who: str) -> int | None:
+async def _target(context: AdvisorContext, who: str) -> int | None:
     if re.fullmatch(r"\d{1,15}", who):
         return int(who)
-    user = await store_of(context).user_by_username(who) if who.startswith("@") else None
+    user = await context.store.user_by_username(who) if who.startswith("@") else None
     return user.id if user else None
 
 
-async def grant(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def grant(update: Update, context: AdvisorContext) -> None:
     """/grant <id|@username> officer [province] | admin"""
     admin = await _allowed(update, context, Role.ADMIN)
     if admin is None:
         return
     args = context.args or []
     if len(args) < 2 or args[1].lower() not in ("officer", "admin"):
-        await send_view(update, context, text_view(context, "grant_usage"))
+        await send_view(update, context, context.text_view("grant_usage"))
         return
     user_id = await _target(context, args[0])
     if user_id is None:
-        await send_view(update, context, text_view(context, "user_unknown", who=args[0][:40]))
+        await send_view(update, context, context.text_view("user_unknown", who=args[0][:40]))
         return
     role = args[1].lower()
     province = None
     if role == "officer" and len(args) > 2:
         found = provinces.match(" ".join(args[2:]))
         if found is None:
-            await send_view(update, context, text_view(context, "bad_province"))
+            await send_view(update, context, context.text_view("bad_province"))
             return
         province = found.province
-    await store_of(context).grant(user_id, role, province, update.effective_user.id)
-    await store_of(context).audit(
+    await context.store.grant(user_id, role, province, update.effective_user.id)
+    await context.store.audit(
         update.effective_user.id, "grant", f"{user_id} {role} {province or ''}".strip()
     )
     OUTCOME.set(f"grant:{user_id}:{role}")
-    scope = " " + ui(context, "broadcast_scope", province=province) if province else ""
-    await send_view(update, context, text_view(context, "granted", role=role, who=args[0], scope=scope))
-    await set_role_commands(context.application, user_id, Role.ADMIN if role == "admin" else Role.OFFICER)
+    scope = " " + context.ui("broadcast_scope", province=province) if province else ""
+    await send_view(update, context, context.text_view("granted", role=role, who=args[0], scope=scope))
+    await context.runtime.role_menu(user_id, Role.ADMIN if role == "admin" else Role.OFFICER)
 
 
-async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def revoke(update: Update, context: AdvisorContext) -> None:
     """/revoke <id|@username>"""
     if await _allowed(update, context, Role.ADMIN) is None:
         return
     args = context.args or []
     if len(args) != 1:
-        await send_view(update, context, text_view(context, "revoke_usage"))
+        await send_view(update, context, context.text_view("revoke_usage"))
         return
     user_id = await _target(context, args[0])
-    if user_id is None or not await store_of(context).revoke(user_id):
-        await send_view(update, context, text_view(context, "nothing_to_revoke", who=args[0][:40]))
+    if user_id is None or not await context.store.revoke(user_id):
+        await send_view(update, context, context.text_view("nothing_to_revoke", who=args[0][:40]))
         return
-    await store_of(context).audit(update.effective_user.id, "revoke", str(user_id))
+    await context.store.audit(update.effective_user.id, "revoke", str(user_id))
     OUTCOME.set(f"revoke:{user_id}")
-    await send_view(update, context, text_view(context, "revoked", who=args[0]))
-    await set_role_commands(context.application, user_id, Role.MEMBER)
-
-
-MEMBER_COMMANDS = (
-    "start",
-    "menu",
-    "assess",
-    "register",
-    "profile",
-    "history",
-    "help",
-    "lang",
-    "cancel",
-    "about",
-)
-OFFICER_COMMANDS = ("broadcast", "broadcasts", "stats", "export")
-ADMIN_COMMANDS = ("reload", "gaps", "grant", "revoke")
-
-
-def commands_for(role: Role) -> tuple[str, ...]:
-    extra = OFFICER_COMMANDS if role >= Role.OFFICER else ()
-    return MEMBER_COMMANDS + extra + (ADMIN_COMMANDS if role >= Role.ADMIN else ())
-
-
-async def set_role_commands(app: Application, user_id: int, role: Role) -> None:
-    """The command menu of one officer's or admin's private chat (BotCommandScopeChat)."""
-    kb = app.bot_data["runtime"].kb
-    try:
-        if role == Role.MEMBER:
-            await app.bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
-            return
-        commands = [BotCommand(c, kb.ui.get(f"cmd_{c}", "vi")[:256]) for c in commands_for(role)]
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
-    except TelegramError as exc:  # the user may never have opened a chat with the bot
-        log.info("could not set the command menu of %s: %s", user_id, exc)
+    await send_view(update, context, context.text_view("revoked", who=args[0]))
+    await context.runtime.role_menu(user_id, Role.MEMBER)
 
 
 # --- subscriptions -------------------------------------------------------------------------
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await store_of(context).set_subscribed(update.effective_user.id, True)
+async def subscribe(update: Update, context: AdvisorContext) -> None:
+    await context.store.set_subscribed(update.effective_user.id, True)
     OUTCOME.set("subscribe")
-    await send_view(update, context, text_view(context, "subscribed"))
+    await send_view(update, context, context.text_view("subscribed"))
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await store_of(context).set_subscribed(update.effective_user.id, False)
+async def unsubscribe(update: Update, context: AdvisorContext) -> None:
+    await context.store.set_subscribed(update.effective_user.id, False)
     OUTCOME.set("unsubscribe")
-    await send_view(update, context, text_view(context, "unsubscribed"))
+    await send_view(update, context, context.text_view("unsubscribed"))
 
 
-async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chat_member(update: Update, context: AdvisorContext) -> None:
     """A user blocked (kicked) or unblocked the bot in their private chat."""
     change = update.my_chat_member
     if change is None or change.chat.type != ChatType.PRIVATE:
         return
     blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    await store_of(context).mark_blocked(change.chat.id, blocked)
+    await context.store.mark_blocked(change.chat.id, blocked)
     OUTCOME.set("blocked" if blocked else "unblocked")
 
 
@@ -187,20 +154,20 @@ def _audience(state: dict, scope: str | None) -> Audience:
     )
 
 
-async def broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def broadcast(update: Update, context: AdvisorContext) -> None:
     """/broadcast: write the notice first; the audience, preview and confirm follow."""
     if await _allowed(update, context, Role.OFFICER) is None:
         return
-    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, {"step": "text"})
+    await context.store.set_flow(update.effective_user.id, BROADCAST_FLOW, {"step": "text"})
     OUTCOME.set("broadcast:write")
-    await send_view(update, context, text_view(context, "broadcast_write", menu=False))
+    await send_view(update, context, context.text_view("broadcast_write", menu=False))
 
 
-async def broadcast_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict) -> None:
+async def broadcast_text(update: Update, context: AdvisorContext, state: dict) -> None:
     """A typed reply in the broadcast flow: the notice, or the time to schedule it."""
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
-        await store_of(context).end_flow(update.effective_user.id)
+        await context.store.end_flow(update.effective_user.id)
         return
     text = (update.effective_message.text or "").strip()
     if state.get("step") == "time":
@@ -215,19 +182,19 @@ async def broadcast_text(update: Update, context: ContextTypes.DEFAULT_TYPE, sta
         await send_view(
             update,
             context,
-            text_view(context, "broadcast_bad_text", menu=False, problems="; ".join(problems[:3])),
+            context.text_view("broadcast_bad_text", menu=False, problems="; ".join(problems[:3])),
         )
         return
     state.update(step="audience", text=text, html=rendered.html)
-    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    await context.store.set_flow(update.effective_user.id, BROADCAST_FLOW, state)
     OUTCOME.set("broadcast:audience")
     await send_view(update, context, await _audience_view(context, state, granted))
 
 
-async def _audience_view(context: ContextTypes.DEFAULT_TYPE, state: dict, granted: Access) -> View:
-    kb, lang = runtime(context).kb, lang_of(context)
-    count = len(await store_of(context).recipients(_audience(state, granted.scope)))
-    scope = " " + ui(context, "broadcast_scope", province=granted.scope) if granted.scope else ""
+async def _audience_view(context: AdvisorContext, state: dict, granted: Access) -> View:
+    kb, lang = context.runtime.kb, context.lang
+    count = len(await context.store.recipients(_audience(state, granted.scope)))
+    scope = " " + context.ui("broadcast_scope", province=granted.scope) if granted.scope else ""
     chosen_sectors, chosen_levels = set(state.get("sectors", ())), set(state.get("levels", ()))
 
     def mark(on: bool, label: str) -> str:
@@ -242,24 +209,24 @@ async def _audience_view(context: ContextTypes.DEFAULT_TYPE, state: dict, grante
     rows.append(
         tuple(
             Button(
-                mark(level.id in chosen_levels, ui(context, "audience_level", level=str(level.id))),
+                mark(level.id in chosen_levels, context.ui("audience_level", level=str(level.id))),
                 ("bl", str(level.id)),
             )
             for level in levels
         )
     )
     rows.append(
-        (Button(mark(bool(state.get("not_assessed")), ui(context, "audience_not_assessed")), ("bn",)),)
+        (Button(mark(bool(state.get("not_assessed")), context.ui("audience_not_assessed")), ("bn",)),)
     )
     if granted.scope is None:
-        label = ui(context, "audience_provinces")
+        label = context.ui("audience_provinces")
         if state.get("provinces"):
             label += f" ({len(state['provinces'])})"
         rows.append((Button(label, ("bpp", "0")),))
     rows.append(
         (
-            Button(ui(context, "broadcast_preview_button"), ("bv",)),
-            Button(ui(context, "broadcast_cancel"), ("bx",)),
+            Button(context.ui("broadcast_preview_button"), ("bv",)),
+            Button(context.ui("broadcast_cancel"), ("bx",)),
         )
     )
     chosen_provinces = ", ".join(state.get("provinces", ()))
@@ -269,32 +236,32 @@ async def _audience_view(context: ContextTypes.DEFAULT_TYPE, state: dict, grante
     return View((html,), tuple(rows))
 
 
-def _province_toggle_view(context: ContextTypes.DEFAULT_TYPE, state: dict, page: int) -> View:
+def _province_toggle_view(context: AdvisorContext, state: dict, page: int) -> View:
     return coop_views.province_page_view(
-        runtime(context).kb,
+        context.runtime.kb,
         page,
-        lang_of(context),
+        context.lang,
         pick="bp",
         turn="bpp",
         chosen=frozenset(state.get("provinces", ())),
-        done=Button(ui(context, "audience_done"), ("ba",)),
+        done=Button(context.ui("audience_done"), ("ba",)),
     )
 
 
-async def _flow_state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Access, dict] | None:
+async def _flow_state(update: Update, context: AdvisorContext) -> tuple[Access, dict] | None:
     """The caller's broadcast draft, if they are (still) allowed to broadcast and have one."""
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return None
-    flow = await store_of(context).flow(update.effective_user.id)
+    flow = await context.store.flow(update.effective_user.id)
     if flow is None or flow[0] != BROADCAST_FLOW or "text" not in flow[1]:
-        await update.callback_query.answer(ui(context, "button_invalid"))
+        await update.callback_query.answer(context.ui("button_invalid"))
         return None
     return granted, flow[1]
 
 
 async def on_audience(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...], action: str
+    update: Update, context: AdvisorContext, args: tuple[str, ...], action: str
 ) -> bool:
     """Toggles of the audience (bs/bl/bn/bp), province pages (bpp) and back to the audience (ba)."""
     found = await _flow_state(update, context)
@@ -311,7 +278,7 @@ async def on_audience(
         index = int(args[0])
         if 0 <= index < len(provinces.PROVINCES):
             _toggle(state, "provinces", provinces.PROVINCES[index])
-        await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+        await context.store.set_flow(update.effective_user.id, BROADCAST_FLOW, state)
         page = int(args[1]) if len(args) > 1 and args[1].isdigit() else 0
         await edit_view(update, context, _province_toggle_view(context, state, page))
         return False
@@ -320,7 +287,7 @@ async def on_audience(
         await edit_view(update, context, _province_toggle_view(context, state, page))
         return False
     state["step"] = "audience"
-    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    await context.store.set_flow(update.effective_user.id, BROADCAST_FLOW, state)
     await edit_view(update, context, await _audience_view(context, state, granted))
     return False
 
@@ -334,43 +301,43 @@ def _format_time(stamp: str) -> str:
     return dt.datetime.fromisoformat(stamp).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
-async def on_preview(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_preview(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """👁: the notice exactly as recipients will see it, then the count and Send / Schedule."""
     found = await _flow_state(update, context)
     if found is None:
         return True
     granted, state = found
-    count = len(await store_of(context).recipients(_audience(state, granted.scope)))
+    count = len(await context.store.recipients(_audience(state, granted.scope)))
     if count == 0:
-        await update.callback_query.answer(ui(context, "broadcast_nobody"), show_alert=True)
+        await update.callback_query.answer(context.ui("broadcast_nobody"), show_alert=True)
         return True
-    await context.bot.send_message(update.effective_chat.id, state["html"], parse_mode=ParseMode.HTML)
+    await context.bot.send_message(update.effective_chat.id, state["html"])
     when = (
-        " " + ui(context, "broadcast_when", time=_format_time(state["send_at"]))
+        " " + context.ui("broadcast_when", time=_format_time(state["send_at"]))
         if state.get("send_at")
         else ""
     )
     rows = (
-        (Button(ui(context, "broadcast_send"), ("bk",)), Button(ui(context, "broadcast_schedule"), ("bt",))),
+        (Button(context.ui("broadcast_send"), ("bk",)), Button(context.ui("broadcast_schedule"), ("bt",))),
         (
-            Button(ui(context, "broadcast_edit_audience"), ("ba",)),
-            Button(ui(context, "broadcast_cancel"), ("bx",)),
+            Button(context.ui("broadcast_edit_audience"), ("ba",)),
+            Button(context.ui("broadcast_cancel"), ("bx",)),
         ),
     )
-    html = ui_html(runtime(context).kb, "broadcast_preview", lang_of(context), count=str(count), when=when)
+    html = ui_html(context.runtime.kb, "broadcast_preview", context.lang, count=str(count), when=when)
     OUTCOME.set(f"broadcast:preview:{count}")
     await send_view(update, context, View((html,), rows))
     return False
 
 
-async def on_schedule(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_schedule(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     found = await _flow_state(update, context)
     if found is None:
         return True
     state = found[1]
     state["step"] = "time"
-    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
-    await send_view(update, context, text_view(context, "broadcast_ask_time", menu=False))
+    await context.store.set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    await send_view(update, context, context.text_view("broadcast_ask_time", menu=False))
     return False
 
 
@@ -388,33 +355,33 @@ def parse_time(text: str, now: dt.datetime) -> dt.datetime | None:
 
 
 async def _schedule_time(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict, granted: Access, text: str
+    update: Update, context: AdvisorContext, state: dict, granted: Access, text: str
 ) -> None:
     when = parse_time(text, dt.datetime.now(dt.UTC))
     if when is None:
         OUTCOME.set("broadcast:bad_time")
-        await send_view(update, context, text_view(context, "broadcast_bad_time", menu=False))
+        await send_view(update, context, context.text_view("broadcast_bad_time", menu=False))
         return
     state.update(step="audience", send_at=when.astimezone(dt.UTC).isoformat(timespec="seconds"))
-    await store_of(context).set_flow(update.effective_user.id, BROADCAST_FLOW, state)
-    count = len(await store_of(context).recipients(_audience(state, granted.scope)))
-    when_text = " " + ui(context, "broadcast_when", time=when.strftime("%d/%m/%Y %H:%M"))
+    await context.store.set_flow(update.effective_user.id, BROADCAST_FLOW, state)
+    count = len(await context.store.recipients(_audience(state, granted.scope)))
+    when_text = " " + context.ui("broadcast_when", time=when.strftime("%d/%m/%Y %H:%M"))
     rows = (
-        (Button(ui(context, "broadcast_send"), ("bk",)), Button(ui(context, "broadcast_cancel"), ("bx",))),
+        (Button(context.ui("broadcast_send"), ("bk",)), Button(context.ui("broadcast_cancel"), ("bx",))),
     )
     html = ui_html(
-        runtime(context).kb, "broadcast_preview", lang_of(context), count=str(count), when=when_text
+        context.runtime.kb, "broadcast_preview", context.lang, count=str(count), when=when_text
     )
     await send_view(update, context, View((html,), rows))
 
 
-async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
+async def on_confirm(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """✅: write the broadcast, its recipients and delivery rows in one transaction, then send."""
     found = await _flow_state(update, context)
     if found is None:
         return True
     granted, state = found
-    store = store_of(context)
+    store = context.store
     user_id = update.effective_user.id
     created, count = await store.create_broadcast(
         user_id,
@@ -433,7 +400,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
         await send_view(
             update,
             context,
-            text_view(context, "broadcast_scheduled", id=str(created.id), count=str(count), time=time),
+            context.text_view("broadcast_scheduled", id=str(created.id), count=str(count), time=time),
         )
     else:
         message = await send_view(
@@ -442,23 +409,23 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, args: t
             View(
                 (
                     markup.escape(
-                        progress_text(runtime(context).kb, created, {"pending": count}, lang_of(context))
+                        progress_text(context.runtime.kb, created, {"pending": count}, context.lang)
                     ),
                 )
             ),
         )
         if message is not None:
             await store.set_progress_message(created.id, message.message_id)
-    sender = runtime(context).sender
+    sender = context.runtime.sender
     if sender is not None:
         sender.wake()
     return True
 
 
-async def on_discard(update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]) -> bool:
-    await store_of(context).end_flow(update.effective_user.id)
+async def on_discard(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    await context.store.end_flow(update.effective_user.id)
     OUTCOME.set("broadcast:discard")
-    await edit_view(update, context, text_view(context, "broadcast_cancelled"))
+    await edit_view(update, context, context.text_view("broadcast_cancelled"))
     return False
 
 
@@ -480,15 +447,15 @@ def progress_text(
     return kb.ui.get("broadcast_progress", lang, id=str(broadcast.id), left=str(left), eta=eta, **values)
 
 
-async def broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def broadcasts(update: Update, context: AdvisorContext) -> None:
     """/broadcasts: recent notices with their figures; running or scheduled ones can be cancelled."""
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return
-    store = store_of(context)
+    store = context.store
     author = None if granted.role == Role.ADMIN else update.effective_user.id
     recent = await store.broadcasts(limit=10, author_id=author)
-    kb, lang = runtime(context).kb, lang_of(context)
+    kb, lang = context.runtime.kb, context.lang
     lines, rows = [], []
     for item in recent:
         counts = await store.delivery_counts(item.id)
@@ -516,20 +483,20 @@ async def broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_cancel_broadcast(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]
+    update: Update, context: AdvisorContext, args: tuple[str, ...]
 ) -> bool:
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return True
-    store = store_of(context)
+    store = context.store
     item = await store.broadcast(int(args[0])) if args and args[0].isdigit() else None
     mine = item is not None and (granted.role == Role.ADMIN or item.author_id == update.effective_user.id)
     if not mine or not await store.cancel_broadcast(item.id):
-        await update.callback_query.answer(ui(context, "button_invalid"))
+        await update.callback_query.answer(context.ui("button_invalid"))
         return True
     await store.audit(update.effective_user.id, "broadcast_cancel", f"#{item.id}")
     OUTCOME.set(f"broadcast:cancel:{item.id}")
-    await update.callback_query.answer(ui(context, "broadcast_cancelled"))
+    await update.callback_query.answer(context.ui("broadcast_cancelled"))
     await broadcasts(update, context)
     return True
 
@@ -545,8 +512,6 @@ def telegram_sender(app: Application):
             message = await app.bot.send_message(
                 chat_id,
                 html,
-                parse_mode=ParseMode.HTML,
-                disable_web_page_preview=True,
                 rate_limit_args=NO_RETRY,
             )
         except RetryAfter as exc:
@@ -590,16 +555,16 @@ def progress_reporter(app: Application):
 # --- admin tools: reload, gaps, stats, export --------------------------------------------------
 
 
-async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload(update: Update, context: AdvisorContext) -> None:
     """/reload: validate the knowledge folder; swap it in only if it has no errors."""
     if await _allowed(update, context, Role.ADMIN) is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     changes, problems = await rt.reload()
-    await store_of(context).audit(
+    await context.store.audit(
         update.effective_user.id, "reload", "ok" if changes else f"{len(problems)} errors"
     )
-    kb, lang = rt.kb, lang_of(context)
+    kb, lang = rt.kb, context.lang
     if changes is None:
         OUTCOME.set(f"reload:failed:{len(problems)}")
         # one <code> block per problem: a long list is split between paragraphs, never inside a tag
@@ -627,12 +592,12 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_view(update, context, View(tuple(parts)))
 
 
-async def gaps_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gaps_command(update: Update, context: AdvisorContext) -> None:
     """/gaps: the curators' to-do list: grouped unanswered questions and 👎 answers."""
     if await _allowed(update, context, Role.ADMIN) is None:
         return
-    store = store_of(context)
-    kb, lang = runtime(context).kb, lang_of(context)
+    store = context.store
+    kb, lang = context.runtime.kb, context.lang
     groups = gaps.group(await store.declined_questions())
     paragraphs = [ui_html(kb, "gaps_title", lang)]
     if not groups:
@@ -656,16 +621,16 @@ async def gaps_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_view(update, context, View(tuple(paragraphs)))
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: AdvisorContext) -> None:
     """/stats: usage figures; an officer tied to a province sees that province's cooperatives."""
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
         return
-    figures = await store_of(context).stats(granted.scope)
-    kb, lang = runtime(context).kb, lang_of(context)
+    figures = await context.store.stats(granted.scope)
+    kb, lang = context.runtime.kb, context.lang
     asked = sum(day["asked"] for day in figures["per_day"])
     answered = sum(day["answered"] or 0 for day in figures["per_day"])
-    scope = " " + ui(context, "broadcast_scope", province=granted.scope) if granted.scope else ""
+    scope = " " + context.ui("broadcast_scope", province=granted.scope) if granted.scope else ""
     paragraphs = [
         ui_html(
             kb,
@@ -702,7 +667,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_view(update, context, View(tuple(paragraphs), (menu_row(kb, lang),)))
 
 
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export(update: Update, context: AdvisorContext) -> None:
     """/export <table>: a CSV document; officers get their province's cooperative tables."""
     granted = await _allowed(update, context, Role.OFFICER)
     if granted is None:
@@ -710,14 +675,14 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     allowed = ADMIN_EXPORTS if granted.role == Role.ADMIN else OFFICER_EXPORTS
     table = (context.args or [""])[0].lower()
     if table not in allowed:
-        await send_view(update, context, text_view(context, "export_usage", tables=", ".join(allowed)))
+        await send_view(update, context, context.text_view("export_usage", tables=", ".join(allowed)))
         return
-    store = store_of(context)
+    store = context.store
     rows = await gaps.gap_rows(store) if table == "gaps" else await store.export(table, granted.scope)
     await store.audit(update.effective_user.id, "export", f"{table} {granted.scope or ''}".strip())
     OUTCOME.set(f"export:{table}:{len(rows)}")
     if not rows:
-        await send_view(update, context, text_view(context, "export_empty", table=table))
+        await send_view(update, context, context.text_view("export_empty", table=table))
         return
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
@@ -728,11 +693,11 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_document(update.effective_chat.id, data, filename=f"{table}-{stamp}.csv")
 
 
-async def help_extra(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+async def help_extra(update: Update, context: AdvisorContext) -> list[str]:
     """The extra /help sections for officers and admins."""
     user = update.effective_user
     granted = await access_of(context, user.id) if user else Access(Role.MEMBER)
-    kb, lang = runtime(context).kb, lang_of(context)
+    kb, lang = context.runtime.kb, context.lang
     sections = []
     if granted.at_least(Role.OFFICER):
         sections.append(ui_html(kb, "help_officer", lang))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -13,7 +14,12 @@ from advisor.config import Settings
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.kb.changes import Changes, compare
 from advisor.kb.models import Problem
+from advisor.roles import Role
 from advisor.store import Store
+
+
+async def _no_menu(user_id: int, role: Role) -> None:
+    """Without an application (tests of the core), there is no menu to change."""
 
 
 @dataclass
@@ -33,6 +39,8 @@ class Runtime:
     charts: ProcessPoolExecutor | None = None
     flood_max: int = 6
     """Messages a user may send within a few seconds before one polite slow-down reply."""
+    role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu
+    """Shows a user the command menu of their new role (set by the application)."""
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -1,0 +1,51 @@
+"""The handlers' context: python-telegram-bot's `CallbackContext` with the bot's services.
+
+Wired once through `ContextTypes(context=AdvisorContext)`, so every handler reads
+`context.store`, `context.kb`, `context.lang` and `context.ui(...)` instead of digging in
+`bot_data`. The services themselves live in `Runtime` (`bot_data["runtime"]`), as rules-bot
+keeps its service objects in `bot_data`.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackContext, ExtBot
+
+from advisor import views
+from advisor.kb import KnowledgeBase
+from advisor.telegram.runtime import Runtime
+from advisor.views import View
+
+
+def language_from_telegram(code: str | None) -> str:
+    """The interface language for a Telegram client's language code (English or Vietnamese)."""
+    return "en" if (code or "").lower().startswith("en") else "vi"
+
+
+class AdvisorContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """`CallbackContext` plus the runtime's services and the user's language."""
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.application.bot_data["runtime"]
+
+    @property
+    def store(self):  # -> Store; the open database (raises if start-up did not open it)
+        return self.runtime.require_store()
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The current knowledge; read `runtime.advisor` once when an update needs it twice."""
+        return self.runtime.kb
+
+    @property
+    def lang(self) -> str:
+        """The user's interface language ("vi" or "en"), loaded by `track_user`."""
+        return self.user_data.get("lang", "vi") if self.user_data is not None else "vi"
+
+    def ui(self, key: str, **values: str) -> str:
+        """A ui.yaml text in the user's language."""
+        return self.kb.ui.get(key, self.lang, **values)
+
+    def text_view(self, key: str, menu: bool = True, **values: str) -> View:
+        """A ui.yaml text in the user's language, as a view."""
+        return views.text_view(self.kb, key, self.lang, menu=menu, **values)
