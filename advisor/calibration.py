@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from advisor.answering import Advisor
-from advisor.decision import Model, decide, features, reachable
+from advisor.decision import FEATURES, Model, decide, features, reachable
 from advisor.evaluation import Labelled, read_labelled
 from advisor.kb.index import Candidate
 from advisor.kb.models import KnowledgeBase
@@ -65,9 +65,22 @@ in the threshold choice; another file counts 0.1."""
 
 THRESHOLD_EXCLUDED = frozenset({"phrasings_en"})
 
+MEASURED_ONLY_PREFIX = "members_"
+"""Files named `members_*.yaml` (our own realistic questions: letters, petitions, phone
+messages, English) are measured, never learned from: they stay an unseen check of the style
+that matters, beside ../shared/eval/real_dev.yaml."""
+
+
+def _measured_only(family: str) -> bool:
+    return family.startswith(MEASURED_ONLY_PREFIX)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = (ROOT / "eval", ROOT.parent / "shared" / "eval")
 """Where `advisor calibrate` looks for labelled YAML files when given none."""
+
+
+UNTRAINED = Model((0.0,) * len(FEATURES), 0.0, 1.0, 1.0, 1.0)
+"""A model that weighs nothing: for collecting evidence before any model exists."""
 
 
 @dataclass(frozen=True)
@@ -116,12 +129,12 @@ def _without(kb: KnowledgeBase, held: set[tuple[str, str, int]]) -> KnowledgeBas
     return dataclasses.replace(kb, entries=entries)
 
 
-def collect(
-    kb: KnowledgeBase, labelled: dict[str, list[Labelled]], model: Model | None = None
-) -> list[Sample]:
-    """Every family's questions as samples; `labelled` maps a family name to its questions."""
-    model = model or Model.load()
-    advisor = Advisor(kb, model)
+def collect(kb: KnowledgeBase, labelled: dict[str, list[Labelled]]) -> list[Sample]:
+    """Every family's questions as samples; `labelled` maps a family name to its questions.
+
+    Samples hold evidence only, never a decision, so no model is needed (nor the shipped one,
+    which may have been trained on other features)."""
+    advisor = Advisor(kb, UNTRAINED)
     samples: list[Sample] = []
     group = 0
     for family, items in labelled.items():
@@ -145,7 +158,7 @@ def collect(
     random.Random(7).shuffle(phrasings)
     for k in range(PHRASING_FOLDS):
         held = phrasings[k::PHRASING_FOLDS]
-        partial = Advisor(_without(kb, {(i, lang, n) for i, lang, n, _ in held}), model)
+        partial = Advisor(_without(kb, {(i, lang, n) for i, lang, n, _ in held}), UNTRAINED)
         for entry_id, lang, _, text in held:
             group += 1
             family = "phrasings" if lang == "vi" else "phrasings_en"
@@ -157,7 +170,9 @@ def _weights(samples: Sequence[Sample]) -> list[float]:
     size: dict[str, int] = defaultdict(int)
     for s in samples:
         size[s.family] += 1
-    return [FAMILY_SHARE.get(s.family, 0.1) / size[s.family] for s in samples]
+    return [
+        0.0 if _measured_only(s.family) else FAMILY_SHARE.get(s.family, 0.1) / size[s.family] for s in samples
+    ]
 
 
 def fit(samples: Sequence[Sample]) -> tuple[np.ndarray, float]:
@@ -237,7 +252,7 @@ def choose_thresholds(weights: np.ndarray, bias: float, samples: Sequence[Sample
 
     Curated English phrasings teach the weights but do not set the thresholds: they are
     written by us, not asked by members, and would decide the Vietnamese majority's threshold."""
-    samples = [s for s in samples if s.family not in THRESHOLD_EXCLUDED]
+    samples = [s for s in samples if s.family not in THRESHOLD_EXCLUDED and not _measured_only(s.family)]
     best = _best_probabilities(weights, bias, samples)
     sample_weights = _weights(samples)
     out = sorted((p for (p, _), s in zip(best, samples, strict=True) if s.expect is None))
@@ -288,6 +303,8 @@ class Figures:
     """What members feel, for one family of questions (shares 0-1)."""
 
     in_scope: int
+    top1: float
+    """Ranked first: an expected entry is the most probable one (whatever was done with it)."""
     direct: float
     reach: float
     wrong: float
@@ -303,12 +320,14 @@ def figures(outcomes: Iterable[Outcome]) -> Figures:
     def share(part: int, whole: int) -> float:
         return part / whole if whole else 1.0
 
+    top1 = sum(o.best in o.expect for o in inside)
     direct = sum(o.kind == "answer" and o.best in o.expect for o in inside)
     reach = sum(bool(set(o.reachable) & set(o.expect)) for o in inside)
     wrong = sum(o.kind == "answer" and o.best not in o.expect for o in inside)
     declined = sum(o.kind == "decline" for o in outside)
     return Figures(
         len(inside),
+        share(top1, len(inside)),
         share(direct, len(inside)),
         share(reach, len(inside)),
         share(wrong, len(inside)),
@@ -342,11 +361,11 @@ def labelled_sets(paths: Sequence[Path] = ()) -> dict[str, list[Labelled]]:
 
 def report(outcomes: Sequence[Outcome]) -> str:
     """The held-out figures per family and the reliability table, as printable lines."""
-    lines = ["family           in scope  direct  reach  wrong   out of scope  declined"]
+    lines = ["family           in scope   top-1  direct  reach  wrong   out of scope  declined"]
     for family in dict.fromkeys(o.family for o in outcomes):
         f = figures(o for o in outcomes if o.family == family)
         lines.append(
-            f"{family:<16} {f.in_scope:8d}  {f.direct:6.3f} {f.reach:6.3f} {f.wrong:6.3f}"
+            f"{family:<16} {f.in_scope:8d}  {f.top1:6.3f}  {f.direct:6.3f} {f.reach:6.3f} {f.wrong:6.3f}"
             f"   {f.out_of_scope:12d}  {f.declined:8.3f}"
         )
     lines.append("")
