@@ -179,6 +179,8 @@ def fit(samples: Sequence[Sample]) -> tuple[np.ndarray, float]:
     """Weighted, ridge-penalised logistic regression by Newton's method."""
     xs, ys, ws = [], [], []
     for sample, weight in zip(samples, _weights(samples), strict=True):
+        if weight == 0:
+            continue  # measured only: not even a zero-weight row, which would rescale the others
         for row, label in zip(sample.rows, sample.labels, strict=True):
             xs.append((1.0, *row))
             ys.append(label)
