@@ -109,9 +109,6 @@ class Questionnaire:
     def pillar(self, pillar_id: str) -> Pillar | None:
         return next((p for p in self.pillars if p.id == pillar_id), None)
 
-    def level(self, level_id: int) -> Level | None:
-        return next((lv for lv in self.levels if lv.id == level_id), None)
-
     def applies(self, question: Question, answers: Mapping[str, int]) -> bool:
         """A question applies unless its condition's question was answered otherwise."""
         condition = question.only_if
@@ -138,9 +135,6 @@ class Questionnaire:
             if self.applies(question, answers):
                 previous = question
         return None
-
-    def first_unanswered(self, answers: Mapping[str, int]) -> Question | None:
-        return next((q for q in self.applicable(answers) if q.id not in answers), None)
 
     def progress(self, question_id: str, answers: Mapping[str, int]) -> tuple[int, int]:
         """(position of this question, number of questions that apply now), 1-based."""

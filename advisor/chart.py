@@ -1,8 +1,10 @@
 """The self-assessment chart: one horizontal bar per pillar, 0-100, as a PNG.
 
-Rendering takes tens of milliseconds of CPU, so the bot calls `pillar_chart` in a worker
-thread (`asyncio.to_thread`), never on the event loop. matplotlib is imported lazily: a
-process that never draws a chart (the CLI, most tests) does not pay for it.
+Rendering takes tens of milliseconds of CPU and matplotlib holds the GIL for long
+stretches, so the bot runs `pillar_chart` in one worker process (a spawned
+`ProcessPoolExecutor`, warmed at start-up): on the event loop, or even in a thread, it would
+stall updates (bench/bench_chart.py measures this). matplotlib is imported lazily: a process
+that never draws a chart (the CLI, most tests) does not pay for it.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, with the defaults of design.md section 3."""
+    """Everything configurable; the defaults are those of README.md's Configuration table."""
 
     token: str | None = None
     api_url: str = DEFAULT_API_URL

@@ -9,14 +9,12 @@ from advisor.kb.models import Entry, KnowledgeBase
 
 @dataclass(frozen=True)
 class Changes:
+    """Entry ids added, removed and edited, and whether the questionnaire changed."""
+
     added: tuple[str, ...]
     removed: tuple[str, ...]
     edited: tuple[str, ...]
     assessment_changed: bool
-
-    @property
-    def any(self) -> bool:
-        return bool(self.added or self.removed or self.edited or self.assessment_changed)
 
 
 def _content(entry: Entry) -> Entry:

@@ -116,7 +116,6 @@ class SearchIndex:
     """Ranks a knowledge base's entries for a question in one language; immutable once built."""
 
     def __init__(self, kb: KnowledgeBase, lang: str = "vi") -> None:
-        self.lang = lang
         self.normaliser: Normaliser | EnglishNormaliser = (
             EnglishNormaliser()
             if lang == "en"
@@ -153,9 +152,6 @@ class SearchIndex:
         self.bm25 = bm25s.BM25()
         if documents:
             self.bm25.index(documents, show_progress=False)
-
-    def __len__(self) -> int:
-        return len(self.entry_ids)
 
     def _weight(self, term: str) -> float:
         idf = self.idf.get(term, self.unknown_idf)

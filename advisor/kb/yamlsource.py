@@ -3,10 +3,13 @@
 PyYAML's SafeLoader composes the node tree; we build plain values from it ourselves so
 that each mapping knows the line of each key. Anchors and aliases are refused outright:
 curators do not need them, and refusing them makes "billion laughs" bombs impossible.
+`fingerprint` names the exact contents of a set of files: the knowledge and questionnaire
+versions that buttons and stored assessments carry.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,3 +151,12 @@ def read_yaml(path: Path) -> Any:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def fingerprint(files: list[Path]) -> str:
+    """Eight hex digits that change whenever a file's name or bytes change."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()[:8]
