@@ -1,7 +1,7 @@
 """The durable, paced broadcast sender.
 
 A confirmed broadcast is already in the database with one delivery row per recipient
-(`Store.create_broadcast`). The sender works through the rows: it *claims* a row (status
+(`store.broadcasts.create`). The sender works through the rows: it *claims* a row (status
 "sending") before sending it and records the outcome after, so a crash can only leave rows
 "sending"; at the next start those become "unknown" and are never resent. Duplicates are
 impossible by construction; losses are visible as "unknown".
@@ -23,7 +23,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from advisor.store import Broadcast, Store
+from advisor.records import Broadcast
+from advisor.storage import Store
 
 log = logging.getLogger("advisor.broadcast")
 
@@ -111,7 +112,7 @@ class Sender:
 
     async def run(self) -> None:
         """Forever: recover interrupted rows once, then send whatever is due."""
-        recovered = await self.store.recover_deliveries()
+        recovered = await self.store.deliveries.recover()
         if recovered:
             log.warning("%d deliveries were interrupted mid-send; marked unknown, not resent", recovered)
         while True:
@@ -122,23 +123,23 @@ class Sender:
 
     async def run_due(self) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        for broadcast in await self.store.due_broadcasts(now):
+        for broadcast in await self.store.broadcasts.due(now):
             await self.run_broadcast(broadcast)
 
     async def run_broadcast(self, broadcast: Broadcast) -> dict[str, int]:
         """Send every pending row of one broadcast; returns the final counts by status."""
         if broadcast.status == "scheduled":
-            await self.store.set_broadcast_status(broadcast.id, "sending")
+            await self.store.broadcasts.set_status(broadcast.id, "sending")
         last_report = self.clock()
         while True:
-            current = await self.store.broadcast(broadcast.id)
+            current = await self.store.broadcasts.get(broadcast.id)
             if current is None or current.status == "cancelled":
                 break
             await self._pace()
-            delivery = await self.store.claim_delivery(broadcast.id, self.pacer.busy_chats())
+            delivery = await self.store.deliveries.claim(broadcast.id, self.pacer.busy_chats())
             if delivery is None:
                 if not await self._pending(broadcast.id):
-                    await self.store.set_broadcast_status(broadcast.id, "done")
+                    await self.store.broadcasts.set_status(broadcast.id, "done")
                     break
                 await self.sleep(self.pacer.chat_interval / 4)  # only busy chats are left
                 continue
@@ -146,19 +147,19 @@ class Sender:
             outcome = await self.send(delivery.chat_id, broadcast.html)
             if outcome.status == "retry":
                 self.retries_429 += 1
-                await self.store.release_delivery(delivery)
+                await self.store.deliveries.release(delivery)
                 self.pacer.back_off(max(outcome.retry_after, 1.0))
                 continue
             self.pacer.sent(delivery.chat_id, started)
-            await self.store.finish_delivery(delivery, outcome.status, outcome.message_id, outcome.error)
+            await self.store.deliveries.finish(delivery, outcome.status, outcome.message_id, outcome.error)
             if self.progress and self.clock() - last_report >= PROGRESS_EVERY_S:
                 last_report = self.clock()
                 await self._report(broadcast, finished=False)
         await self._report(broadcast, finished=True)
-        return await self.store.delivery_counts(broadcast.id)
+        return await self.store.deliveries.counts(broadcast.id)
 
     async def _pending(self, broadcast_id: int) -> int:
-        return (await self.store.delivery_counts(broadcast_id)).get("pending", 0)
+        return (await self.store.deliveries.counts(broadcast_id)).get("pending", 0)
 
     async def _pace(self) -> None:
         wait = self.pacer.wait_time()
@@ -168,9 +169,9 @@ class Sender:
     async def _report(self, broadcast: Broadcast, finished: bool) -> None:
         if self.progress is None:
             return
-        current = await self.store.broadcast(broadcast.id) or broadcast
+        current = await self.store.broadcasts.get(broadcast.id) or broadcast
         try:
-            await self.progress(current, await self.store.delivery_counts(broadcast.id), finished)
+            await self.progress(current, await self.store.deliveries.counts(broadcast.id), finished)
         except Exception:  # a failed progress edit must never stop the sending
             log.exception("could not report progress of broadcast %s", broadcast.id)
 

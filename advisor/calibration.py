@@ -74,6 +74,7 @@ that matters, beside ../shared/eval/real_dev.yaml."""
 def _measured_only(family: str) -> bool:
     return family.startswith(MEASURED_ONLY_PREFIX)
 
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = (ROOT / "eval", ROOT.parent / "shared" / "eval")
 """Where `advisor calibrate` looks for labelled YAML files when given none."""

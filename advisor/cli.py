@@ -22,7 +22,9 @@ from advisor.decision import MODEL_PATH
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
 from advisor.gaps import gap_rows
 from advisor.kb import KnowledgeBase, load_knowledge
-from advisor.store import Store, StoreError
+from advisor.records import StoreError
+from advisor.storage import Store
+from advisor.storage.reports import EXPORTS
 from advisor.views import decision_view
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -194,7 +196,7 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO) -> None:
     writer.writerows(rows)
 
 
-EXPORT_TABLES = sorted([*Store.EXPORTS, "gaps"])
+EXPORT_TABLES = sorted([*EXPORTS, "gaps"])
 
 
 async def _export_rows(db_path: Path, table: str, province: str | None) -> list[dict]:
@@ -202,7 +204,7 @@ async def _export_rows(db_path: Path, table: str, province: str | None) -> list[
     try:
         if table == "gaps":
             return await gap_rows(store)
-        return await store.export(table, province)
+        return await store.reports.export(table, province)
     finally:
         await store.close()
 
@@ -227,8 +229,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """The real bot against a local Bot API emulator, with a web chat page (no Telegram)."""
-    from advisor.sandbox import runner
     from advisor.telegram.main import setup_logging
+    from sandbox import runner
 
     settings = load_settings()
     setup_logging(args.log_level, None)

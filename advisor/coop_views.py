@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from advisor import markup, provinces
 from advisor.assessment import Question, Questionnaire, Result
 from advisor.kb.models import SECTORS, KnowledgeBase
-from advisor.store import Assessment, Coop
+from advisor.records import Assessment, Coop
 from advisor.views import EDIT, Button, View, menu_row
 from advisor.views import ui_html as _ui
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from advisor.store import Store
+from advisor.storage import Store
 
 SIMILAR = 75.0
 """token_set_ratio at or above which two questions are the same gap."""
@@ -57,5 +57,5 @@ async def gap_rows(store: Store) -> list[dict[str, object]]:
             "decisions": str(g.decisions),
             "last_asked": g.last_asked,
         }
-        for g in group(await store.declined_questions(), limit=500)
+        for g in group(await store.questions.declined(), limit=500)
     ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from advisor.config import Settings
-from advisor.store import Grant
+from advisor.records import Grant
 
 
 class Role(IntEnum):

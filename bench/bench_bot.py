@@ -1,6 +1,6 @@
 """End-to-end throughput, reply latency and memory of the real bot over a local Bot API (issue 4).
 
-The Bot API emulator (`advisor.botapi`) serves real HTTP on 127.0.0.1; `bot.py` runs as a
+The Bot API emulator (`tgemu`) serves real HTTP on 127.0.0.1; `bot.py` runs as a
 subprocess pointed at it with `TELEGRAM_API_URL` and long-polls it like Telegram. Simulated
 users ask the knowledge base's own test questions. A question's latency runs from the moment
 its update is queued in the emulator to the moment the emulator receives the bot's (last)
@@ -40,11 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.answering import Advisor  # noqa: E402
-from advisor.botapi import BotApiState  # noqa: E402
-from advisor.botapi.server import serve  # noqa: E402
 from advisor.kb import KnowledgeBase, load_knowledge  # noqa: E402
 from advisor.telegram import render  # noqa: E402
 from advisor.views import decision_view  # noqa: E402
+from tgemu.server import serve  # noqa: E402
+from tgemu.state import BotApiState  # noqa: E402
 
 KNOWLEDGE = ROOT / "knowledge"
 FIRST_USER = 700_000

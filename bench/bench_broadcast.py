@@ -4,7 +4,7 @@ The real `bot.py` runs as a subprocess against the Bot API emulator over HTTP on
 configured to answer 429 "Too Many Requests" above 30 messages in any second
 (`BotApiState(global_rate=Rate(30, 1.0))`). Before the bot starts, the bench writes 5,000
 subscribed users and one confirmed broadcast to all of them into the bot's database with the
-product's own `Store.create_broadcast` (what confirming `/broadcast` does), so the bot's
+product's own `store.broadcasts.create` (what confirming `/broadcast` does), so the bot's
 broadcast sender picks it up at start-up, paced by `ADVISOR_BROADCAST_RATE`.
 
 Runs:
@@ -41,9 +41,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from advisor.botapi import BotApiState, Rate  # noqa: E402
-from advisor.botapi.server import serve  # noqa: E402
-from advisor.store import Audience, Store  # noqa: E402
+from advisor.records import Audience  # noqa: E402
+from advisor.storage import Store  # noqa: E402
+from tgemu.flood import Rate  # noqa: E402
+from tgemu.server import serve  # noqa: E402
+from tgemu.state import BotApiState  # noqa: E402
 
 CAP = 30.0
 TARGET_FRACTION = 0.9
@@ -68,8 +70,8 @@ async def prepare_db(path: Path, recipients: int) -> int:
     store = await Store.open(path)
     try:
         for user in range(FIRST_USER, FIRST_USER + recipients):
-            await store.touch_user(user, user, "vi")
-        broadcast, count = await store.create_broadcast(
+            await store.users.touch(user, user, "vi")
+        broadcast, count = await store.broadcasts.create(
             AUTHOR, AUTHOR, "**Tập huấn chuyển đổi số** ...", HTML, Audience(), None
         )
     finally:
@@ -219,7 +221,7 @@ def print_table(runs: list[Run]) -> None:
         "(subprocess, its own broadcast sender and `telegram_sender`) against the Bot API emulator over "
         "HTTP on 127.0.0.1 with `global_rate=Rate(30, 1.0)` (429 + retry_after above 30 messages in any "
         "1 s window). The users and the confirmed broadcast are written beforehand with "
-        "`Store.touch_user` / `Store.create_broadcast`; the bot's sender picks the broadcast up at start. "
+        "`store.users.touch` / `store.broadcasts.create`; the bot's sender picks the broadcast up at start. "
         "Rates are measured from the emulator's receive times of the notice."
     )
     print()

@@ -9,11 +9,12 @@ import pytest
 
 from advisor import gaps, provinces
 from advisor.broadcast import Outcome, Pacer, Sender
+from advisor.broadcast_draft import Draft, may_cancel, parse_time
 from advisor.config import Settings
+from advisor.records import Audience, Broadcast, Grant
 from advisor.roles import Role, access
-from advisor.store import Audience, Grant, Store
+from advisor.storage import Store
 from advisor.telegram.coop import parse_members
-from advisor.telegram.officer import parse_time
 
 
 def test_34_provinces_and_old_names() -> None:
@@ -77,36 +78,37 @@ async def store(tmp_path: Path):
 
 async def people(store: Store, count: int) -> None:
     for user in range(1, count + 1):
-        await store.touch_user(user, user, "vi")
-        await store.create_coop(user, f"HTX {user}", "Huế" if user % 2 else "Hà Nội", "agriculture", 5)
+        await store.users.touch(user, user, "vi")
+        await store.coops.create(user, f"HTX {user}", "Huế" if user % 2 else "Hà Nội", "agriculture", 5)
 
 
 async def test_audience_filters(store: Store) -> None:
     await people(store, 6)
-    assert len(await store.recipients(Audience())) == 6
-    assert len(await store.recipients(Audience(provinces=frozenset({"Huế"})))) == 3
-    assert len(await store.recipients(Audience(province_scope="Hà Nội", sectors=frozenset({"trade"})))) == 0
-    assert len(await store.recipients(Audience(not_assessed=True))) == 6
-    await store.set_subscribed(1, False)
-    assert len(await store.recipients(Audience())) == 5
+    assert len(await store.broadcasts.recipients(Audience())) == 6
+    assert len(await store.broadcasts.recipients(Audience(provinces=frozenset({"Huế"})))) == 3
+    scoped = Audience(province_scope="Hà Nội", sectors=frozenset({"trade"}))
+    assert len(await store.broadcasts.recipients(scoped)) == 0
+    assert len(await store.broadcasts.recipients(Audience(not_assessed=True))) == 6
+    await store.users.set_subscribed(1, False)
+    assert len(await store.broadcasts.recipients(Audience())) == 5
 
 
 async def test_claimed_rows_are_never_resent_after_a_crash(store: Store) -> None:
     await people(store, 3)
-    broadcast, count = await store.create_broadcast(1, 1, "x", "x", Audience(), None)
+    broadcast, count = await store.broadcasts.create(1, 1, "x", "x", Audience(), None)
     assert count == 3
-    first = await store.claim_delivery(broadcast.id)
-    await store.finish_delivery(first, "sent", 10)
-    await store.claim_delivery(broadcast.id)  # crash while this one is being sent
-    assert await store.recover_deliveries() == 1
-    assert await store.delivery_counts(broadcast.id) == {"sent": 1, "unknown": 1, "pending": 1}
-    last = await store.claim_delivery(broadcast.id)
-    assert last.user_id == 3 and await store.claim_delivery(broadcast.id) is None
+    first = await store.deliveries.claim(broadcast.id)
+    await store.deliveries.finish(first, "sent", 10)
+    await store.deliveries.claim(broadcast.id)  # crash while this one is being sent
+    assert await store.deliveries.recover() == 1
+    assert await store.deliveries.counts(broadcast.id) == {"sent": 1, "unknown": 1, "pending": 1}
+    last = await store.deliveries.claim(broadcast.id)
+    assert last.user_id == 3 and await store.deliveries.claim(broadcast.id) is None
 
 
 async def test_sender_paces_retries_429_and_records_blocked(store: Store) -> None:
     await people(store, 4)
-    broadcast, _ = await store.create_broadcast(1, 1, "x", "<b>x</b>", Audience(), None)
+    broadcast, _ = await store.broadcasts.create(1, 1, "x", "<b>x</b>", Audience(), None)
     clock = [0.0]
     calls: list[int] = []
     answers = {2: [Outcome("retry", retry_after=2), Outcome("sent", 7)], 3: [Outcome("blocked", error="403")]}
@@ -125,8 +127,8 @@ async def test_sender_paces_retries_429_and_records_blocked(store: Store) -> Non
     assert sender.retries_429 == 1 and calls.count(2) == 2
     assert clock[0] >= 2.0 + 3 * 0.5  # the 429 pause plus the pacing between sends
     assert sender.pacer.rate == pytest.approx(1.8)  # and 10 % slower after the 429
-    assert (await store.get_user(3)).subscribed == 0
-    assert (await store.broadcast(broadcast.id)).status == "done"
+    assert (await store.users.get(3)).subscribed == 0
+    assert (await store.broadcasts.get(broadcast.id)).status == "done"
 
 
 def test_pacer_spaces_sends() -> None:
@@ -137,3 +139,25 @@ def test_pacer_spaces_sends() -> None:
     assert pacer.busy_chats() == [5]
     clock[0] = 1.5
     assert pacer.busy_chats() == [] and pacer.wait_time() == 0
+
+
+def test_broadcast_draft_rules_without_telegram() -> None:
+    draft = Draft()
+    assert draft.write("   ") == [] and not draft.written
+    assert draft.write("Họp <b>thành viên</b>") is not None  # raw HTML is not the notice syntax
+    assert draft.write("**Họp thành viên** lúc 8 giờ") is None and draft.step == "audience"
+    assert draft.toggle("sector", "agriculture", None) and draft.sectors == ["agriculture"]
+    assert draft.toggle("sector", "agriculture", None) and draft.sectors == []
+    assert not draft.toggle("sector", "gold", None)  # forged button data
+    assert not draft.toggle("province", "0", "Huế")  # an officer of one province cannot widen it
+    assert draft.toggle("province", "0", None) and len(draft.provinces) == 1
+    assert draft.audience("Huế").province_scope == "Huế"
+    again = Draft.from_state(draft.state())
+    assert again == draft  # what the flow table stores is the whole draft
+    now = dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.UTC)
+    assert again.schedule("25/12/2026 08:00", now) and again.send_at == "2026-12-25T01:00:00+00:00"
+    stamp = "2026-11-22T01:00:00+00:00"
+    notice = Broadcast(7, 42, 42, "x", "x", "{}", "sending", stamp, stamp)
+    assert may_cancel(access(1, Settings(admins=frozenset({1})), None), 1, notice)
+    assert may_cancel(access(42, Settings(officers=frozenset({42})), None), 42, notice)
+    assert not may_cancel(access(43, Settings(officers=frozenset({43})), None), 43, notice)

@@ -29,7 +29,7 @@ from advisor.broadcast import Sender
 from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
-from advisor.store import Store
+from advisor.storage import Store
 from advisor.telegram import handlers, officer
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
@@ -156,7 +156,7 @@ async def reload_on_signal(app: Application) -> None:
         len(changes.edited),
     )
     if rt.store is not None:
-        await rt.store.audit(None, "reload", "SIGHUP")
+        await rt.store.audit.record(None, "reload", "SIGHUP")
 
 
 def watch_sighup(app: Application) -> None:

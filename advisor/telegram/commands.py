@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from advisor.roles import Role
-from advisor.telegram import coop, handlers, officer
+from advisor.telegram import admin, coop, handlers, officer
 from advisor.telegram.context import AdvisorContext
 
 log = logging.getLogger("advisor.bot")
@@ -49,12 +49,12 @@ COMMANDS = (
     Command("unsubscribe", officer.unsubscribe, private=True, in_menu=False),
     Command("broadcast", officer.broadcast, Role.OFFICER, private=True),
     Command("broadcasts", officer.broadcasts, Role.OFFICER, private=True),
-    Command("stats", officer.stats, Role.OFFICER, private=True),
-    Command("export", officer.export, Role.OFFICER, private=True),
-    Command("reload", officer.reload, Role.ADMIN, private=True),
-    Command("gaps", officer.gaps_command, Role.ADMIN, private=True),
-    Command("grant", officer.grant, Role.ADMIN, private=True),
-    Command("revoke", officer.revoke, Role.ADMIN, private=True),
+    Command("stats", admin.stats, Role.OFFICER, private=True),
+    Command("export", admin.export, Role.OFFICER, private=True),
+    Command("reload", admin.reload, Role.ADMIN, private=True),
+    Command("gaps", admin.gaps_command, Role.ADMIN, private=True),
+    Command("grant", admin.grant, Role.ADMIN, private=True),
+    Command("revoke", admin.revoke, Role.ADMIN, private=True),
 )
 
 PRIVATE_ONLY = tuple(c.name for c in COMMANDS if c.private)

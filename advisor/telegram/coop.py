@@ -19,7 +19,7 @@ from advisor import coop_views, provinces
 from advisor.assessment import Questionnaire, Result
 from advisor.chart import pillar_chart
 from advisor.kb.models import SECTORS
-from advisor.store import Assessment, Coop
+from advisor.records import Assessment, Coop
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, command_button, edit_view, send_view
 
@@ -43,14 +43,14 @@ async def begin_profile(
 ) -> None:
     """Start asking profile fields; `then` names what to open once the profile is saved."""
     user = update.effective_user
-    await context.store.set_flow(user.id, PROFILE_FLOW, {"steps": list(steps), "data": {}, "then": then})
+    await context.store.flows.set(user.id, PROFILE_FLOW, {"steps": list(steps), "data": {}, "then": then})
     await send_view(update, context, coop_views.prompt_view(context.runtime.kb, steps[0], context.lang))
 
 
 async def register(update: Update, context: AdvisorContext) -> None:
     """/register: create the cooperative's profile, or show it if the user already has one."""
     OUTCOME.set("register")
-    coop = await context.store.coop_of(update.effective_user.id)
+    coop = await context.store.coops.of_user(update.effective_user.id)
     if coop is not None:
         await show_profile(update, context, coop)
         return
@@ -60,16 +60,14 @@ async def register(update: Update, context: AdvisorContext) -> None:
 async def profile(update: Update, context: AdvisorContext) -> None:
     """/profile: the profile with edit buttons and the invite link."""
     OUTCOME.set("profile")
-    coop = await context.store.coop_of(update.effective_user.id)
+    coop = await context.store.coops.of_user(update.effective_user.id)
     if coop is None:
         await send_view(update, context, context.text_view("no_profile"))
         return
     await show_profile(update, context, coop)
 
 
-async def show_profile(
-    update: Update, context: AdvisorContext, coop: Coop, intro_key: str = ""
-) -> None:
+async def show_profile(update: Update, context: AdvisorContext, coop: Coop, intro_key: str = "") -> None:
     view = coop_views.profile_view(
         context.runtime.kb, coop, invite_link(context, coop), context.lang, intro_key
     )
@@ -79,7 +77,7 @@ async def show_profile(
 async def join(update: Update, context: AdvisorContext, code: str) -> None:
     """/start join_<code>: link this member to the cooperative that shared the link."""
     coop = (
-        await context.store.join_coop(update.effective_user.id, code)
+        await context.store.coops.join(update.effective_user.id, code)
         if re.fullmatch(r"[\w-]{1,32}", code)
         else None
     )
@@ -135,9 +133,7 @@ async def profile_text(update: Update, context: AdvisorContext, state: dict) -> 
         await send_view(update, context, coop_views.prompt_view(kb, field, lang, "choose_from_buttons"))
 
 
-async def _next_field(
-    update: Update, context: AdvisorContext, state: dict, value: str | int
-) -> None:
+async def _next_field(update: Update, context: AdvisorContext, state: dict, value: str | int) -> None:
     """Keep the value, ask the next field, or save the profile when all are known."""
     store = context.store
     user_id = update.effective_user.id
@@ -145,24 +141,22 @@ async def _next_field(
     state["data"][field] = value
     if rest:
         state["steps"] = rest
-        await store.set_flow(user_id, PROFILE_FLOW, state)
+        await store.flows.set(user_id, PROFILE_FLOW, state)
         OUTCOME.set(f"profile:{field}")
-        await send_view(
-            update, context, coop_views.prompt_view(context.runtime.kb, rest[0], context.lang)
-        )
+        await send_view(update, context, coop_views.prompt_view(context.runtime.kb, rest[0], context.lang))
         return
-    await store.end_flow(user_id)
-    coop = await store.coop_of(user_id)
+    await store.flows.end(user_id)
+    coop = await store.coops.of_user(user_id)
     if coop is None:
         data = state["data"]
-        coop = await store.create_coop(
+        coop = await store.coops.create(
             user_id, data["name"], data["province"], data["sector"], data["members"]
         )
         OUTCOME.set("profile:created")
         intro = "profile_created"
     else:
-        await store.update_coop(coop.id, **state["data"])
-        coop = await store.coop(coop.id)
+        await store.coops.update(coop.id, **state["data"])
+        coop = await store.coops.get(coop.id)
         OUTCOME.set("profile:saved")
         intro = "profile_saved"
     if state.get("then") == "assess":
@@ -172,7 +166,7 @@ async def _next_field(
 
 
 async def _profile_flow(context: AdvisorContext, user_id: int) -> dict | None:
-    flow = await context.store.flow(user_id)
+    flow = await context.store.flows.get(user_id)
     return flow[1] if flow and flow[0] == PROFILE_FLOW else None
 
 
@@ -197,9 +191,7 @@ async def on_province(update: Update, context: AdvisorContext, args: tuple[str, 
 
 async def on_province_page(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     page = int(args[0]) if args and args[0].isdigit() else 0
-    await edit_view(
-        update, context, coop_views.province_page_view(context.runtime.kb, page, context.lang)
-    )
+    await edit_view(update, context, coop_views.province_page_view(context.runtime.kb, page, context.lang))
     return False
 
 
@@ -207,7 +199,7 @@ async def on_profile_edit(update: Update, context: AdvisorContext, args: tuple[s
     if not args or args[0] not in REGISTER_STEPS:
         await update.callback_query.answer(context.ui("button_invalid"))
         return True
-    if await context.store.coop_of(update.effective_user.id) is None:
+    if await context.store.coops.of_user(update.effective_user.id) is None:
         await send_view(update, context, context.text_view("no_profile"))
         return False
     await begin_profile(update, context, (args[0],))
@@ -228,7 +220,7 @@ async def assess(update: Update, context: AdvisorContext) -> None:
     """/assess: ask for a profile first; otherwise the intro (start, or resume where it stopped)."""
     store = context.store
     user_id = update.effective_user.id
-    coop = await store.coop_of(user_id)
+    coop = await store.coops.of_user(user_id)
     if coop is None:
         OUTCOME.set("assess:need_profile")
         await send_view(update, context, context.text_view("need_profile", menu=False))
@@ -245,9 +237,9 @@ async def assess(update: Update, context: AdvisorContext) -> None:
 async def _current_open(update: Update, context: AdvisorContext) -> Assessment | None:
     """The user's open assessment if it can continue; one on an older questionnaire is closed."""
     store = context.store
-    open_one = await store.open_assessment(update.effective_user.id)
+    open_one = await store.assessments.open_of(update.effective_user.id)
     if open_one is not None and open_one.version != _questionnaire(context).version:
-        await store.abandon_assessment(open_one.id)
+        await store.assessments.abandon(open_one.id)
         await send_view(update, context, context.text_view("assess_updated", menu=False))
         return None
     return open_one
@@ -257,11 +249,11 @@ async def _owned_open(update: Update, context: AdvisorContext, raw_id: str) -> A
     """The assessment a button names, if it is this user's, still open, and on today's questions."""
     if not raw_id.isdigit():
         return None
-    assessment = await context.store.assessment(int(raw_id))
+    assessment = await context.store.assessments.get(int(raw_id))
     if assessment is None or assessment.user_id != update.effective_user.id or assessment.status != "open":
         return None
     if assessment.version != _questionnaire(context).version:
-        await context.store.abandon_assessment(assessment.id)
+        await context.store.assessments.abandon(assessment.id)
         await send_view(update, context, context.text_view("assess_updated"))
         return None
     return assessment
@@ -279,7 +271,7 @@ async def _show_question(
     questionnaire = _questionnaire(context)
     question = questionnaire.question(question_id)
     if answers is None:
-        answers = await context.store.answers_of(assessment.id)
+        answers = await context.store.assessments.answers(assessment.id)
     view = coop_views.question_view(
         context.runtime.kb, questionnaire, assessment.id, question, answers, context.lang
     )
@@ -293,14 +285,14 @@ async def on_assess(update: Update, context: AdvisorContext, args: tuple[str, ..
         return False
     store = context.store
     user_id = update.effective_user.id
-    coop = await store.coop_of(user_id)
+    coop = await store.coops.of_user(user_id)
     if coop is None:
         await assess(update, context)
         return False
     open_one = await _current_open(update, context) if args[0] == "go" else None
     if open_one is None:
         first = _questionnaire(context).after(None, {})
-        open_one = await store.start_assessment(user_id, coop.id, _questionnaire(context).version, first.id)
+        open_one = await store.assessments.start(user_id, coop.id, _questionnaire(context).version, first.id)
         OUTCOME.set(f"assess:start:{open_one.id}")
     else:
         OUTCOME.set(f"assess:resume:{open_one.id}")
@@ -322,9 +314,9 @@ async def on_answer(update: Update, context: AdvisorContext, args: tuple[str, ..
         OUTCOME.set("assess:stale")
         await query.answer(context.ui("assess_stale"))
         return True
-    answers = {**await context.store.answers_of(assessment.id), question.id: option}
+    answers = {**await context.store.assessments.answers(assessment.id), question.id: option}
     following = questionnaire.after(question.id, answers)
-    recorded = await context.store.record_answer(
+    recorded = await context.store.assessments.record_answer(
         assessment, question.id, option, question.options[option].score, following.id if following else None
     )
     if not recorded:
@@ -348,13 +340,13 @@ async def on_back(update: Update, context: AdvisorContext, args: tuple[str, ...]
         OUTCOME.set("assess:stale")
         await query.answer(context.ui("assess_stale"))
         return True
-    answers = await context.store.answers_of(assessment.id)
+    answers = await context.store.assessments.answers(assessment.id)
     previous = _questionnaire(context).before(args[1], answers)
     if previous is None:
         OUTCOME.set("assess:back:first")
         await query.answer(context.ui("assess_first"))
         return True
-    if not await context.store.move_to(assessment.id, args[1], previous.id):
+    if not await context.store.assessments.move_to(assessment.id, args[1], previous.id):
         await query.answer(context.ui("assess_stale"))
         return True
     OUTCOME.set(f"assess:back:{previous.id}")
@@ -368,12 +360,10 @@ async def on_pause(update: Update, context: AdvisorContext, args: tuple[str, ...
     if assessment is None or assessment.current_question is None:
         await update.callback_query.answer(context.ui("assess_stale"))
         return True
-    answers = await context.store.answers_of(assessment.id)
+    answers = await context.store.assessments.answers(assessment.id)
     number, total = _questionnaire(context).progress(assessment.current_question, answers)
     OUTCOME.set(f"assess:pause:{assessment.id}")
-    await edit_view(
-        update, context, coop_views.paused_view(context.runtime.kb, number, total, context.lang)
-    )
+    await edit_view(update, context, coop_views.paused_view(context.runtime.kb, number, total, context.lang))
     return False
 
 
@@ -382,11 +372,11 @@ async def _finish(update: Update, context: AdvisorContext, assessment: Assessmen
     store = context.store
     questionnaire = _questionnaire(context)
     kb, lang = context.runtime.kb, context.lang
-    result = questionnaire.score(await store.answers_of(assessment.id))
-    await store.finish_assessment(
+    result = questionnaire.score(await store.assessments.answers(assessment.id))
+    await store.assessments.finish(
         assessment.id, result.overall, result.level.id, result.level.label("vi"), dict(result.pillar_scores)
     )
-    past = await store.history(assessment.coop_id, limit=2)
+    past = await store.assessments.history(assessment.coop_id, limit=2)
     previous = next((a for a in past if a.id != assessment.id), None)
     OUTCOME.set(f"assess:done:{assessment.id}:{result.level.id}")
     await send_view(update, context, coop_views.result_view(kb, questionnaire, result, previous, lang))
@@ -414,7 +404,7 @@ async def send_chart(
         kb.ui.get("chart_previous", lang),
         kb.ui.get("chart_current", lang),
     )
-    coop = await context.store.coop_of(update.effective_user.id)
+    coop = await context.store.coops.of_user(update.effective_user.id)
     caption = kb.ui.get(
         "chart_caption",
         lang,
@@ -428,15 +418,13 @@ async def send_chart(
 
 async def history(update: Update, context: AdvisorContext) -> None:
     """/history: the cooperative's past results, newest first."""
-    coop = await context.store.coop_of(update.effective_user.id)
+    coop = await context.store.coops.of_user(update.effective_user.id)
     OUTCOME.set("history")
     if coop is None:
         await send_view(update, context, context.text_view("no_profile"))
         return
-    past = await context.store.history(coop.id)
-    await send_view(
-        update, context, coop_views.history_view(context.runtime.kb, coop, past, context.lang)
-    )
+    past = await context.store.assessments.history(coop.id)
+    await send_view(update, context, coop_views.history_view(context.runtime.kb, coop, past, context.lang))
 
 
 BUTTONS = {

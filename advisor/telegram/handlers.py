@@ -17,8 +17,9 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from advisor import markup, views
-from advisor.store import StoreError
-from advisor.telegram import callbacks, coop, officer
+from advisor.broadcast_draft import BROADCAST_FLOW
+from advisor.records import StoreError
+from advisor.telegram import admin, callbacks, coop, officer
 from advisor.telegram.context import AdvisorContext, language_from_telegram
 from advisor.telegram.replies import OUTCOME, command_button, edit_view, send_view
 from advisor.text import display
@@ -49,7 +50,7 @@ async def track_user(update: Update, context: AdvisorContext) -> None:
         return
     context.user_data["seen"] = now
     try:
-        stored = await rt.require_store().touch_user(
+        stored = await rt.require_store().users.touch(
             user.id,
             chat.id if chat.type == ChatType.PRIVATE else user.id,
             language_from_telegram(user.language_code),
@@ -117,7 +118,7 @@ async def help_command(update: Update, context: AdvisorContext) -> None:
     """/help: what the bot can do and its commands."""
     OUTCOME.set("help")
     view = views.text_view(context.runtime.kb, "help", context.lang)
-    extra = await officer.help_extra(update, context)
+    extra = await admin.help_extra(update, context)
     await send_view(update, context, views.View((*view.paragraphs, *extra), view.buttons))
 
 
@@ -136,7 +137,7 @@ async def lang(update: Update, context: AdvisorContext) -> None:
     user = update.effective_user
     if user is not None:
         try:
-            await context.store.set_language(user.id, wanted)
+            await context.store.users.set_language(user.id, wanted)
         except StoreError as exc:
             log.warning("could not store language of %s: %s", user.id, exc)
     OUTCOME.set(f"lang:{wanted}")
@@ -146,7 +147,7 @@ async def lang(update: Update, context: AdvisorContext) -> None:
 async def _end_flow(update: Update, context: AdvisorContext) -> bool:
     user = update.effective_user
     try:
-        return user is not None and await context.store.end_flow(user.id)
+        return user is not None and await context.store.flows.end(user.id)
     except StoreError as exc:
         log.warning("could not end the flow of %s: %s", user.id, exc)
         return False
@@ -163,7 +164,7 @@ async def cancel(update: Update, context: AdvisorContext) -> None:
 async def show_notices(update: Update, context: AdvisorContext) -> None:
     """Notices from extension officers: whether this user receives them, and a toggle."""
     OUTCOME.set("notices")
-    user = await context.store.get_user(update.effective_user.id)
+    user = await context.store.users.get(update.effective_user.id)
     subscribed = user is None or bool(user.subscribed)
     kb, lang = context.runtime.kb, context.lang
     status = markup.html_visible_text(views.ui_html(kb, "notices_on" if subscribed else "notices_off", lang))
@@ -199,7 +200,7 @@ async def unknown_command(update: Update, context: AdvisorContext) -> None:
 # --- free text: a question -----------------------------------------------------------------
 
 
-FLOWS = {coop.PROFILE_FLOW: coop.profile_text, officer.BROADCAST_FLOW: officer.broadcast_text}
+FLOWS = {coop.PROFILE_FLOW: coop.profile_text, BROADCAST_FLOW: officer.broadcast_text}
 """Text replies inside a multi-step flow, by the flow's kind (stored in the `flows` table)."""
 
 
@@ -210,7 +211,7 @@ async def text_message(update: Update, context: AdvisorContext) -> None:
         return
     user = update.effective_user
     if user is not None and update.effective_chat.type == ChatType.PRIVATE:
-        flow = await context.store.flow(user.id)
+        flow = await context.store.flows.get(user.id)
         if flow is not None and flow[0] in FLOWS:
             await FLOWS[flow[0]](update, context, flow[1])
             return
@@ -230,7 +231,7 @@ async def question(update: Update, context: AdvisorContext) -> None:
     OUTCOME.set(f"{decision.kind}:{decision.entry_id or '-'}:{decision.score:.0f}")
     user = update.effective_user
     try:
-        await rt.require_store().log_question(
+        await rt.require_store().questions.log(
             user.id if user else None,
             display(text)[:MAX_LOGGED_QUESTION],
             decision.normalised[:MAX_LOGGED_QUESTION],
@@ -346,7 +347,7 @@ async def on_vote(update: Update, context: AdvisorContext, args: tuple[str, ...]
         return await _invalid(update, context)
     user = update.effective_user
     try:
-        await context.store.vote(user.id, args[0], 1 if args[1] == "up" else -1)
+        await context.store.feedback.vote(user.id, args[0], 1 if args[1] == "up" else -1)
     except StoreError as exc:
         log.warning("could not store vote: %s", exc)
         await update.callback_query.answer(context.ui("store_busy"))

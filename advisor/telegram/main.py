@@ -1,18 +1,25 @@
-"""`python bot.py`: read settings and knowledge, then run the bot by polling or webhook."""
+"""`python bot.py`: read settings and knowledge, then run the bot by polling or webhook.
+
+Without a token it starts the sandbox instead (`sandbox`, imported only then: the product
+does not depend on it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from telegram import Update
+from telegram.ext import Application
 
-from advisor.config import ConfigError, Settings, load_settings
-from advisor.kb import KnowledgeBase, load_knowledge
+from advisor.config import ConfigError, load_settings
 from advisor.telegram.app import build_application
+from advisor.telegram.lifecycle import knowledge_or_explain, running, until_stopped
 
 NO_TOKEN = """\
 TELEGRAM_BOT_TOKEN is not set, so the bot cannot reach Telegram.
@@ -54,19 +61,6 @@ def setup_logging(level: str, token: str | None) -> None:
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
 
-def knowledge_or_explain(settings: Settings, what: str) -> KnowledgeBase | None:
-    """The knowledge base, or None after printing every problem and that `what` did not start."""
-    result = load_knowledge(settings.knowledge_dir)
-    if result.kb is None:
-        for problem in result.errors:
-            print(problem, file=sys.stderr)
-        print(
-            f"the knowledge base in {settings.knowledge_dir} is not valid; {what} did not start",
-            file=sys.stderr,
-        )
-    return result.kb
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description="Run the HTX Advisor Telegram bot.")
     parser.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to")
@@ -97,23 +91,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(NO_TOKEN, file=sys.stderr)
         print(f"\n{SANDBOX_INSTEAD}\n", file=sys.stderr, flush=True)
     if args.sandbox or not settings.token:
-        from advisor.sandbox import runner
-
+        try:
+            from sandbox import runner
+        except ModuleNotFoundError as exc:  # installed without the extra: no aiohttp
+            print(f"the sandbox needs its extra ({exc}): pip install -e '.[sandbox]'", file=sys.stderr)
+            return 2
         return runner.main(settings, port=args.port, db_path=Path(args.db) if args.db else None)
     kb = knowledge_or_explain(settings, "the bot")
     if kb is None:
         return 1
     app = build_application(settings, kb)
-    if args.webhook_url:
-        url = args.webhook_url.rstrip("/")
-        app.run_webhook(
-            listen=args.listen,
-            port=args.port or 8443,
-            url_path="telegram",
-            webhook_url=f"{url}/telegram",
-            secret_token=args.secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(app, args))
     return 0
+
+
+async def serve(app: Application, args: argparse.Namespace) -> None:
+    """Run the bot until a stop signal: by webhook with `--webhook-url`, else by long polling."""
+    async with running(app):
+        assert app.updater is not None
+        if args.webhook_url:
+            url = args.webhook_url.rstrip("/")
+            await app.updater.start_webhook(
+                listen=args.listen,
+                port=args.port or 8443,
+                url_path="telegram",
+                webhook_url=f"{url}/telegram",
+                secret_token=args.secret_token,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await until_stopped()

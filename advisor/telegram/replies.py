@@ -42,7 +42,7 @@ async def send_view(update: Update, context: AdvisorContext, view: View) -> Mess
         except Forbidden:
             log.info("chat %s blocked the bot", chat.id)
             if rt.store is not None:
-                await rt.store.mark_blocked(chat.id)
+                await rt.store.users.mark_blocked(chat.id)
             return None
     return sent
 

@@ -15,7 +15,7 @@ from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.kb.changes import Changes, compare
 from advisor.kb.models import Problem
 from advisor.roles import Role
-from advisor.store import Store
+from advisor.storage import Store
 
 
 async def _no_menu(user_id: int, role: Role) -> None:

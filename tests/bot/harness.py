@@ -1,12 +1,15 @@
 """Drive the real bot Application in-process through the Bot API emulator.
 
-Updates go through `Application.process_update` (real handlers, filters and flows); every
-call the bot makes goes through `FakeRequest` into `BotApiState`, which rejects anything
-Telegram would reject, so a test fails if the bot breaks Telegram's rules.
+The bot starts and stops as in production (`advisor.telegram.lifecycle.running`). Updates go
+through `Application.process_update` (real handlers, filters and flows); every call the bot
+makes goes through `FakeRequest` into `BotApiState`, which rejects anything Telegram would
+reject, so a test fails if the bot breaks Telegram's rules.
 """
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,42 +17,42 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
-from advisor.botapi import BotApiState, SentMessage, application_builder
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
-from advisor.telegram.app import build_application, open_store, set_commands, start_sender
+from advisor.telegram import lifecycle
+from advisor.telegram.app import build_application
+from tgemu.request import application_builder
+from tgemu.state import BotApiState
+from tgemu.world import SentMessage
 
 
 class BotHarness:
     """One emulated Telegram and one bot Application over a database file."""
 
-    def __init__(self, state: BotApiState, app: Application) -> None:
+    def __init__(self, state: BotApiState, app: Application, running: contextlib.AsyncExitStack) -> None:
         self.state = state
         self.app = app
+        self._running = running
 
     @classmethod
     async def start(
         cls, settings: Settings, kb: KnowledgeBase, state: BotApiState | None = None
     ) -> BotHarness:
+        """Start the bot (database, menus, broadcast sender) as `bot.py` does, without polling."""
         state = state or BotApiState()
         app = build_application(settings, kb, application_builder(state))
-        app.bot_data["runtime"].flood_max = 1000  # scripted users type faster than people; see test_flood
-        await app.initialize()
-        await open_store(app)
-        await set_commands(app)
-        await start_sender(app)
-        return cls(state, app)
+        runtime = app.bot_data["runtime"]
+        runtime.flood_max = 1000  # scripted users type faster than people; see test_flood
+        # Charts in a thread: the chart process post_init spawns and warms would double the
+        # suite's time, one per test; what a chart shows does not depend on where it is drawn.
+        runtime.charts = ThreadPoolExecutor(max_workers=1)
+        running = contextlib.AsyncExitStack()
+        await running.enter_async_context(lifecycle.running(app))
+        return cls(state, app, running)
 
     async def stop(self) -> None:
-        """Like a shutdown: stop the sender and close the database."""
-        rt = self.app.bot_data["runtime"]
-        if rt.sender_task is not None:
-            rt.sender_task.cancel()
-        rt.close_chart_pool()
-        await self.app.shutdown()
-        if rt.store is not None:
-            await rt.store.close()
-            rt.store = None
+        """Stop the bot as `bot.py` does: the sender, then the Application, then the database."""
+        await self._running.aclose()
 
     @property
     def runtime(self):

@@ -66,10 +66,10 @@ async def test_province_buttons_page_and_pick(bot: BotHarness) -> None:
 
 async def test_invite_link_joins_the_same_cooperative(bot: BotHarness) -> None:
     await register(bot, MEMBER)
-    coop = await bot.runtime.store.coop_of(MEMBER)
+    coop = await bot.runtime.store.coops.of_user(MEMBER)
     [joined] = await bot.say(SECOND, f"/start join_{coop.invite_code}")
     assert "HTX Tân Phú" in joined.text
-    assert (await bot.runtime.store.coop_of(SECOND)).id == coop.id
+    assert (await bot.runtime.store.coops.of_user(SECOND)).id == coop.id
     [bad] = await bot.say(SECOND + 1, "/start join_nope")
     assert "không đúng" in bad.text
 
@@ -93,7 +93,7 @@ async def test_full_assessment_logs_every_answer_and_shows_result_and_chart(bot:
     result, chart = final[0], final[-1]
     assert "Kết quả" in result.text and "/100" in result.text
     assert chart.kind == "photo" and chart.photo.startswith(b"\x89PNG")
-    answers = await bot.runtime.store.export("assessments")
+    answers = await bot.runtime.store.reports.export("assessments")
     questions = {row["question_id"] for row in answers}
     assert len(answers) == len(questions) >= 12  # one row per answered question, none twice
     assert {row["province"] for row in answers} == {"Vĩnh Long"}
@@ -107,7 +107,7 @@ async def test_double_tap_logs_once_and_old_buttons_are_harmless(bot: BotHarness
     await bot.press_data(MEMBER, question, data)
     await bot.press_data(MEMBER, question, data, forge=True)  # the same tap arriving twice
     assert "đã được trả lời" in bot.last_answer()
-    assert len(await bot.runtime.store.export("assessments")) == 1
+    assert len(await bot.runtime.store.reports.export("assessments")) == 1
     assert "Câu 2/" in bot.refreshed(question).text
 
 
@@ -123,7 +123,7 @@ async def test_back_at_first_question_and_back_then_change(bot: BotHarness) -> N
     await bot.press(MEMBER, bot.refreshed(question), "◀")
     assert "Câu 1/" in bot.refreshed(question).text
     await bot.press_data(MEMBER, question, [d for _, d in buttons(bot.refreshed(question)) if ":a:" in d][2])
-    rows = await bot.runtime.store.export("assessments")
+    rows = await bot.runtime.store.reports.export("assessments")
     assert len(rows) == 2 and rows[0]["question_id"] == rows[1]["question_id"]  # append-only log
 
 
@@ -151,7 +151,7 @@ async def test_pause_and_restart_in_the_middle_resumes(tmp_path: Path, real_kb) 
 
 async def test_two_members_of_one_cooperative_assess_at_once(bot: BotHarness) -> None:
     await register(bot, MEMBER)
-    coop = await bot.runtime.store.coop_of(MEMBER)
+    coop = await bot.runtime.store.coops.of_user(MEMBER)
     await bot.say(SECOND, f"/start join_{coop.invite_code}")
     [intro_a] = await bot.say(MEMBER, "/assess")
     [intro_b] = await bot.say(SECOND, "/assess")
@@ -159,7 +159,7 @@ async def test_two_members_of_one_cooperative_assess_at_once(bot: BotHarness) ->
     [qb] = await bot.press(SECOND, intro_b, "Bắt đầu")
     await bot.press_data(MEMBER, qa, [d for _, d in buttons(qa) if ":a:" in d][0])
     await bot.press_data(SECOND, qb, [d for _, d in buttons(qb) if ":a:" in d][3])
-    rows = await bot.runtime.store.export("assessments")
+    rows = await bot.runtime.store.reports.export("assessments")
     assert {(r["user_id"], r["option"]) for r in rows} == {(MEMBER, 0), (SECOND, 3)}
     assert len({r["assessment_id"] for r in rows}) == 2
 
@@ -202,6 +202,7 @@ async def test_editing_the_questionnaire_between_assessments(tmp_path: Path, rea
     second = await BotHarness.start(settings, new_kb, first.state)
     replies = await second.say(MEMBER, "/assess")
     assert "vừa được cập nhật" in replies[0].text
-    done = await second.runtime.store.history((await second.runtime.store.coop_of(MEMBER)).id)
+    coop = await second.runtime.store.coops.of_user(MEMBER)
+    done = await second.runtime.store.assessments.history(coop.id)
     assert len(done) == 1 and done[0].version == real_kb.assessment.version  # the past result is intact
     await second.stop()

@@ -8,9 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
-from advisor.botapi import BotApiState
-from advisor.botapi.server import serve
 from tests.conftest import ROOT
+from tgemu.server import serve
+from tgemu.state import BotApiState
 
 USER = 4242
 

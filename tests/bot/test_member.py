@@ -44,14 +44,14 @@ async def test_question_without_diacritics_gets_answer_with_source_and_votes(bot
     assert "👍" in labels and "👎" in labels
     await bot.press(MEMBER, reply, "👍")
     assert bot.last_answer() and "Cảm ơn" in bot.last_answer()
-    rows = await bot.runtime.store.export("feedback")
+    rows = await bot.runtime.store.reports.export("feedback")
     assert rows[0]["vote"] == 1
 
 
 async def test_out_of_scope_question_is_declined_and_logged(bot: BotHarness) -> None:
     [reply] = await bot.say(MEMBER, "giá vàng hôm nay bao nhiêu")
     assert "ngoài phạm vi" in reply.text.lower()
-    logged = await bot.runtime.store.export("questions")
+    logged = await bot.runtime.store.reports.export("questions")
     assert logged[-1]["decision"] == "decline"
 
 
@@ -97,7 +97,7 @@ async def test_programmes_by_kind_and_sector(bot: BotHarness) -> None:
 async def test_lang_switch_is_remembered(bot: BotHarness) -> None:
     [reply] = await bot.say(MEMBER, "/lang en")
     assert "English" in reply.text
-    stored = await bot.runtime.store.get_user(MEMBER)
+    stored = await bot.runtime.store.users.get(MEMBER)
     assert stored.language == "en"
     [menu] = await bot.say(MEMBER, "/menu")
     assert "Pick a topic" in menu.text
@@ -176,7 +176,7 @@ async def test_group_messages_only_when_addressed(bot: BotHarness) -> None:
 async def test_user_who_blocked_the_bot_is_recorded(bot: BotHarness) -> None:
     await bot.say(MEMBER, "/start")
     await bot.feed(bot.state.block(MEMBER))
-    assert (await bot.runtime.store.get_user(MEMBER)).blocked_at is not None
+    assert (await bot.runtime.store.users.get(MEMBER)).blocked_at is not None
 
 
 async def test_notices_button_shows_status_and_toggles(bot: BotHarness) -> None:
@@ -185,7 +185,7 @@ async def test_notices_button_shows_status_and_toggles(bot: BotHarness) -> None:
     assert "đang nhận" in notices.text
     [off] = await bot.press(MEMBER, notices, "Tắt thông báo")
     assert "không nhận thông báo nữa" in off.text
-    assert (await bot.runtime.store.get_user(MEMBER)).subscribed == 0
+    assert (await bot.runtime.store.users.get(MEMBER)).subscribed == 0
 
 
 async def test_personal_commands_in_a_group_point_to_the_private_chat(bot: BotHarness) -> None:

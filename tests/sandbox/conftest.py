@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase, load_knowledge
-from advisor.sandbox import Sandbox, running
+from sandbox.runner import Sandbox, running
 from tests.conftest import KNOWLEDGE
 
 

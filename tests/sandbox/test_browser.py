@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.sandbox import Sandbox
+from sandbox.runner import Sandbox
 from tests.sandbox.conftest import ROOT
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

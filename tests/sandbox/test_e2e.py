@@ -11,8 +11,7 @@ import aiohttp
 import pytest
 from telegram import Bot
 
-from advisor.sandbox import PERSONAS, Sandbox
-from advisor.sandbox.runner import ADMIN, MEMBER, OFFICER, STATIC
+from sandbox.runner import ADMIN, MEMBER, OFFICER, PERSONAS, STATIC, Sandbox
 from tests.sandbox.conftest import Control, button, buttons
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -14,8 +14,8 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken
 
-from advisor.botapi import BotApiState
-from advisor.botapi.server import serve
+from tgemu.server import serve
+from tgemu.state import BotApiState
 
 USER = 42
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,7 +194,7 @@ async def test_serve_refuses_public_hosts(state):
 
 async def test_cli_prints_base_url(http):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "advisor.botapi.server", "--port", "0"],
+        [sys.executable, "-m", "tgemu.server", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -10,7 +10,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from advisor.botapi import BotApiState, FakeRequest, Rate, make_bot
+from tgemu.flood import Rate
+from tgemu.request import FakeRequest, application_builder, make_bot
+from tgemu.state import BotApiState
 
 USER = 42
 
@@ -103,7 +105,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build_app(state: BotApiState, errors: list[BaseException]):
-    app = state.builder().build()
+    app = application_builder(state).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(on_button))
 

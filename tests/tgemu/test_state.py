@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from advisor.botapi import ApiError, BotApiState, Rate
+from tgemu.errors import ApiError
+from tgemu.flood import Rate
+from tgemu.state import BotApiState
 
 USER = 42
 PNG = (

@@ -16,7 +16,7 @@ from telegram import Bot
 from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
-from advisor.botapi.state import BotApiState
+from tgemu.state import BotApiState
 
 _METHOD_URL = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)/?(?:\?.*)?$")
 _FILE_URL = re.compile(r"/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
@@ -61,7 +61,7 @@ class FakeRequest(BaseRequest):
         if file_match:
             data = None
             if file_match["token"] == self.state.token:
-                data = self.state.file_bytes(file_match["path"])
+                data = self.state.files.data_at(file_match["path"])
             if data is None:
                 return _error(HTTPStatus.NOT_FOUND, "Not Found")
             return HTTPStatus.OK, data

@@ -1,6 +1,6 @@
 """The sandbox: the real bot, a local Bot API emulator and a web chat page, in one process.
 
-Everything runs on 127.0.0.1 in one asyncio loop: the emulator (`advisor.botapi`) on a free
+Everything runs on 127.0.0.1 in one asyncio loop: the emulator (`tgemu`) on a free
 port, the bot's own Application pointed at it and polling it with real getUpdates long
 polling over HTTP, and the chat page (`static/`) with the emulator's control API on the page's
 port, so the page can play three users: a member, an officer and an admin.
@@ -13,7 +13,6 @@ import contextlib
 import errno
 import json
 import secrets
-import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -24,11 +23,12 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from advisor.botapi import BotApiState
-from advisor.botapi.server import create_app, serve
 from advisor.config import ConfigError, Settings, load_settings
 from advisor.kb import KnowledgeBase
+from advisor.telegram import lifecycle
 from advisor.telegram.app import build_application
+from tgemu.server import create_app, serve
+from tgemu.state import BotApiState
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -155,54 +155,28 @@ async def running(
     async with serve(state, HOST, 0) as api_url, _serve_page(state, port, port_tries) as page_url:
         settings = sandbox_settings(base, api_url, db_path)
         app = build_application(settings, kb)
-        # What Application.run_polling does, inside this loop: PTB calls the post_* hooks only
-        # from run_polling/run_webhook, so they are called here (database, menus, sender).
-        await app.initialize()
-        try:
-            if app.post_init:
-                await app.post_init(app)
+        async with lifecycle.running(app):
             assert app.updater is not None
             await app.updater.start_polling(
                 poll_interval=0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
             )
-            await app.start()
             yield Sandbox(state, api_url, page_url, app, settings)
-        finally:
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-                if app.post_stop:
-                    await app.post_stop(app)
-            await app.shutdown()
-            if app.post_shutdown:
-                await app.post_shutdown(app)
 
 
 async def serve_forever(
     base: Settings, kb: KnowledgeBase, *, port: int, port_tries: int, db_path: Path
 ) -> None:
     """Run until Ctrl+C (SIGINT) or SIGTERM, then stop cleanly."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        async with running(base, kb, port=port, port_tries=port_tries, db_path=db_path) as sandbox:
-            personas = ", ".join(f"{p.label} {p.user_id}" for p in PERSONAS)
-            print(
-                f"HTX Advisor sandbox: open {sandbox.page_url} in a browser (no Telegram needed)\n"
-                f"  users: {personas}; database {db_path}\n"
-                "Ctrl+C to stop",
-                flush=True,
-            )
-            await stop.wait()
-            print("stopping the sandbox…", flush=True)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(sig)
+    async with running(base, kb, port=port, port_tries=port_tries, db_path=db_path) as sandbox:
+        personas = ", ".join(f"{p.label} {p.user_id}" for p in PERSONAS)
+        print(
+            f"HTX Advisor sandbox: open {sandbox.page_url} in a browser (no Telegram needed)\n"
+            f"  users: {personas}; database {db_path}\n"
+            "Ctrl+C to stop",
+            flush=True,
+        )
+        await lifecycle.until_stopped()
+        print("stopping the sandbox…", flush=True)
 
 
 def main(settings: Settings | None = None, *, port: int | None = None, db_path: Path | None = None) -> int:
@@ -213,9 +187,7 @@ def main(settings: Settings | None = None, *, port: int | None = None, db_path: 
         except ConfigError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
             return 2
-    from advisor.telegram.main import knowledge_or_explain
-
-    kb = knowledge_or_explain(settings, "the sandbox")
+    kb = lifecycle.knowledge_or_explain(settings, "the sandbox")
     if kb is None:
         return 1
     chosen = DEFAULT_PORT if port is None else port

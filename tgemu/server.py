@@ -18,11 +18,12 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from advisor.botapi.rules import Rate
-from advisor.botapi.state import BotApiState, FileInput
+from tgemu.files import FileInput
+from tgemu.flood import Rate
+from tgemu.state import BotApiState
 
-STATE: web.AppKey[BotApiState] = web.AppKey("botapi_state", BotApiState)
-STREAMS: web.AppKey[set[asyncio.Queue[dict[str, Any]]]] = web.AppKey("botapi_streams", set)
+STATE: web.AppKey[BotApiState] = web.AppKey("tgemu_state", BotApiState)
+STREAMS: web.AppKey[set[asyncio.Queue[dict[str, Any]]]] = web.AppKey("tgemu_streams", set)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_BODY = 60 * 1024 * 1024  # above Telegram's 50 MB upload limit, so the rule reports it, not aiohttp
 KEEP_ALIVE_SECONDS = 15.0
@@ -84,7 +85,7 @@ async def _file(request: web.Request) -> web.StreamResponse:
 async def _control_file(request: web.Request) -> web.StreamResponse:
     """A stored file by file_id, with its type and name (the sandbox page shows photos and
     offers documents for download; `?download=1` asks the browser to save it)."""
-    stored = request.app[STATE]._files.get(request.match_info["file_id"])  # same package: state's files
+    stored = request.app[STATE].files.get(request.match_info["file_id"])
     if stored is None:
         return _json({"ok": False, "description": "file not found"}, status=404)
     headers = {"Cache-Control": "no-store"}
@@ -278,7 +279,7 @@ async def _run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m advisor.botapi.server", description="A local Telegram Bot API emulator (127.0.0.1)."
+        prog="python -m tgemu.server", description="A local Telegram Bot API emulator (127.0.0.1)."
     )
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     parser.add_argument("--token", default="123456:TEST-TOKEN")

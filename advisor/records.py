@@ -1,0 +1,130 @@
+"""The records the product works with: plain, frozen data, no SQL.
+
+The storage layer builds them from rows; the core (roles, gaps, broadcasts, views) reads
+them without knowing which database, or any, sits behind them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+class StoreError(Exception):
+    """The database cannot do what was asked right now (locked, missing, read-only, full)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    chat_id: int
+    language: str
+    first_seen: str
+    last_seen: str
+    blocked_at: str | None = None
+    coop_id: int | None = None
+    username: str | None = None
+    subscribed: int = 1
+    is_new: bool = False
+
+
+@dataclass(frozen=True)
+class Coop:
+    id: int
+    name: str
+    province: str
+    sector: str
+    members: int
+    invite_code: str
+    created_by: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One run of the questionnaire by one user for their cooperative."""
+
+    id: int
+    coop_id: int
+    user_id: int
+    version: str
+    status: str
+    current_question: str | None
+    started_at: str
+    finished_at: str | None = None
+    overall: float | None = None
+    level: int | None = None
+    level_name: str | None = None
+    pillar_scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Grant:
+    user_id: int
+    role: str
+    province: str | None
+    granted_by: int
+    granted_at: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a broadcast goes to; empty sets mean "any". `province_scope` is the officer's."""
+
+    provinces: frozenset[str] = frozenset()
+    sectors: frozenset[str] = frozenset()
+    levels: frozenset[int] = frozenset()
+    not_assessed: bool = False
+    province_scope: str | None = None
+
+    def to_json(self) -> str:
+        """The form kept with a broadcast, so its audience can be shown later."""
+        return json.dumps(
+            {
+                "provinces": sorted(self.provinces),
+                "sectors": sorted(self.sectors),
+                "levels": sorted(self.levels),
+                "not_assessed": self.not_assessed,
+                "province_scope": self.province_scope,
+            },
+            ensure_ascii=False,
+        )
+
+    @property
+    def needs_coop(self) -> bool:
+        """Any filter on the cooperative leaves out members who have none."""
+        return bool(self.provinces or self.sectors or self.levels or self.not_assessed or self.province_scope)
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    author_id: int
+    author_chat: int
+    text: str
+    html: str
+    audience: str
+    status: str
+    created_at: str
+    send_at: str
+    finished_at: str | None = None
+    progress_message_id: int | None = None
+
+
+DELIVERY_OUTCOMES = ("sent", "blocked", "failed", "unknown")
+"""How a claimed delivery can end."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient of one broadcast: pending, sending, then one of DELIVERY_OUTCOMES (or cancelled)."""
+
+    broadcast_id: int
+    user_id: int
+    chat_id: int
+    status: str
+    attempts: int
+    message_id: int | None = None
+    error: str | None = None
+    updated_at: str | None = None

@@ -1,0 +1,53 @@
+"""Storage by aggregate: one repository per kind of record, behind a thin `Store`.
+
+    store = await Store.open(path)
+    user = await store.users.touch(user_id, chat_id, "vi")
+    coop = await store.coops.of_user(user.id)
+    await store.close()
+
+Callers get records (`advisor.records`) and plain dicts, never cursors or SQL errors
+(those become `StoreError`). The SQL and everything SQLite-specific stay in this package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advisor.storage.broadcasts import Broadcasts, Deliveries
+from advisor.storage.cooperatives import Assessments, Cooperatives
+from advisor.storage.db import Database
+from advisor.storage.grants import Grants
+from advisor.storage.migrations import schema_version
+from advisor.storage.questions import Feedback, Questions
+from advisor.storage.reports import AuditLog, Reports
+from advisor.storage.users import Flows, Users
+
+
+class Store:
+    """The open database and its repositories; `await Store.open(path)`, then `await close()`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.users = Users(db)
+        self.flows = Flows(db)
+        self.questions = Questions(db)
+        self.feedback = Feedback(db)
+        self.coops = Cooperatives(db)
+        self.assessments = Assessments(db)
+        self.broadcasts = Broadcasts(db)
+        self.deliveries = Deliveries(db)
+        self.grants = Grants(db)
+        self.audit = AuditLog(db)
+        self.reports = Reports(db)
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        """Open (creating the file and folder if needed) and migrate to the newest schema."""
+        return cls(await Database.open(path))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def schema_version(self) -> int:
+        """How many migrations the open database has had."""
+        return await schema_version(self.db.connection)

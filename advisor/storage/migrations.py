@@ -1,0 +1,160 @@
+"""The schema: numbered SQLite migrations, applied in order at start, one transaction each.
+
+The applied number is kept in `PRAGMA user_version`, so reopening a database runs only
+what is new. Append a migration to change the schema; never edit a shipped one.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: members, the questions they ask, and their votes on answers.
+    """
+    CREATE TABLE users (
+        id          INTEGER PRIMARY KEY,
+        chat_id     INTEGER NOT NULL,
+        language    TEXT    NOT NULL DEFAULT 'vi',
+        first_seen  TEXT    NOT NULL,
+        last_seen   TEXT    NOT NULL,
+        blocked_at  TEXT
+    );
+    CREATE TABLE questions (
+        id          INTEGER PRIMARY KEY,
+        user_id     INTEGER,
+        text        TEXT    NOT NULL,
+        normalised  TEXT    NOT NULL,
+        decision    TEXT    NOT NULL CHECK (decision IN ('answer', 'suggest', 'decline')),
+        entry_id    TEXT,
+        score       REAL    NOT NULL,
+        kb_version  TEXT    NOT NULL,
+        asked_at    TEXT    NOT NULL
+    );
+    CREATE INDEX questions_decision ON questions (decision, asked_at);
+    CREATE TABLE feedback (
+        user_id     INTEGER NOT NULL,
+        entry_id    TEXT    NOT NULL,
+        vote        INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+        voted_at    TEXT    NOT NULL,
+        PRIMARY KEY (user_id, entry_id)
+    );
+    """,
+    # 2: cooperative profiles, their members, and the append-only self-assessment log.
+    """
+    CREATE TABLE cooperatives (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        province    TEXT    NOT NULL,
+        sector      TEXT    NOT NULL,
+        members     INTEGER NOT NULL CHECK (members > 0),
+        invite_code TEXT    NOT NULL UNIQUE,
+        created_by  INTEGER NOT NULL,
+        created_at  TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    );
+    ALTER TABLE users ADD COLUMN coop_id INTEGER REFERENCES cooperatives (id);
+    CREATE TABLE assessments (
+        id               INTEGER PRIMARY KEY,
+        coop_id          INTEGER NOT NULL REFERENCES cooperatives (id),
+        user_id          INTEGER NOT NULL,
+        version          TEXT    NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('open', 'done', 'abandoned')),
+        current_question TEXT,
+        started_at       TEXT    NOT NULL,
+        finished_at      TEXT,
+        overall          REAL,
+        level            INTEGER,
+        level_name       TEXT,
+        pillar_scores    TEXT
+    );
+    CREATE UNIQUE INDEX assessments_one_open ON assessments (user_id) WHERE status = 'open';
+    CREATE INDEX assessments_coop ON assessments (coop_id, status);
+    CREATE TABLE answers (
+        id            INTEGER PRIMARY KEY,
+        assessment_id INTEGER NOT NULL REFERENCES assessments (id),
+        coop_id       INTEGER NOT NULL,
+        user_id       INTEGER NOT NULL,
+        question_id   TEXT    NOT NULL,
+        option        INTEGER NOT NULL,
+        score         INTEGER NOT NULL,
+        answered_at   TEXT    NOT NULL
+    );
+    CREATE INDEX answers_assessment ON answers (assessment_id, id);
+    CREATE TRIGGER answers_no_update BEFORE UPDATE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    CREATE TRIGGER answers_no_delete BEFORE DELETE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    """,
+    # 3: roles granted at run time, the audit log, subscriptions, durable broadcasts.
+    """
+    ALTER TABLE users ADD COLUMN username TEXT;
+    ALTER TABLE users ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX users_username ON users (username COLLATE NOCASE);
+    CREATE TABLE grants (
+        user_id     INTEGER PRIMARY KEY,
+        role        TEXT    NOT NULL CHECK (role IN ('officer', 'admin')),
+        province    TEXT,
+        granted_by  INTEGER NOT NULL,
+        granted_at  TEXT    NOT NULL
+    );
+    CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY,
+        user_id     INTEGER,
+        action      TEXT    NOT NULL,
+        detail      TEXT    NOT NULL DEFAULT '',
+        at          TEXT    NOT NULL
+    );
+    CREATE TABLE broadcasts (
+        id          INTEGER PRIMARY KEY,
+        author_id   INTEGER NOT NULL,
+        author_chat INTEGER NOT NULL,
+        text        TEXT    NOT NULL,
+        html        TEXT    NOT NULL,
+        audience    TEXT    NOT NULL,
+        status      TEXT    NOT NULL CHECK (status IN ('scheduled', 'sending', 'done', 'cancelled')),
+        created_at  TEXT    NOT NULL,
+        send_at     TEXT    NOT NULL,
+        finished_at TEXT,
+        progress_message_id INTEGER
+    );
+    CREATE TABLE deliveries (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id),
+        user_id      INTEGER NOT NULL,
+        chat_id      INTEGER NOT NULL,
+        status       TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN
+                     ('pending', 'sending', 'sent', 'blocked', 'failed', 'unknown', 'cancelled')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        message_id   INTEGER,
+        error        TEXT,
+        updated_at   TEXT,
+        PRIMARY KEY (broadcast_id, user_id)
+    );
+    CREATE INDEX deliveries_status ON deliveries (broadcast_id, status);
+    CREATE TABLE flows (
+        user_id     INTEGER PRIMARY KEY,
+        kind        TEXT    NOT NULL,
+        state       TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    );
+    """,
+)
+
+
+async def schema_version(connection: aiosqlite.Connection) -> int:
+    """How many migrations this database has had."""
+    async with connection.execute("PRAGMA user_version") as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def migrate(connection: aiosqlite.Connection) -> None:
+    """Apply the migrations this database lacks; a failing one leaves no trace."""
+    version = await schema_version(connection)
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        try:
+            await connection.executescript(
+                f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
+            )
+        except BaseException:
+            if connection.in_transaction:
+                await connection.execute("ROLLBACK")
+            raise

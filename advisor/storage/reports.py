@@ -1,0 +1,97 @@
+"""The audit log, the figures behind /stats, and the tables admins and officers export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.storage.db import Repository, now
+
+EXPORTS: dict[str, str] = {
+    "questions": "SELECT id, user_id, asked_at, text, normalised, decision, entry_id, score, kb_version "
+    "FROM questions ORDER BY id",
+    "feedback": "SELECT entry_id, user_id, vote, voted_at FROM feedback ORDER BY voted_at",
+    "users": "SELECT u.id, u.language, coalesce(g.role, 'member') AS role, g.province AS officer_province, "
+    "u.coop_id, u.subscribed, u.blocked_at, u.first_seen, u.last_seen "
+    "FROM users u LEFT JOIN grants g ON g.user_id = u.id ORDER BY u.id",
+    "cooperatives": "SELECT c.id, c.name, c.province, c.sector, c.members, c.created_at, c.updated_at, "
+    "(SELECT count(*) FROM users u WHERE u.coop_id = c.id) AS users, "
+    "(SELECT count(*) FROM assessments a WHERE a.coop_id = c.id AND a.status = 'done') AS assessments "
+    "FROM cooperatives c {where} ORDER BY c.id",
+    "assessments": "SELECT n.id AS answer_id, n.assessment_id, n.coop_id, c.name AS cooperative, c.province, "
+    "c.sector, n.user_id, a.version, a.status, n.question_id, n.option, n.score, n.answered_at "
+    "FROM answers n JOIN assessments a ON a.id = n.assessment_id JOIN cooperatives c ON c.id = n.coop_id "
+    "{where} ORDER BY n.id",
+    "results": "SELECT a.id AS assessment_id, a.coop_id, c.name AS cooperative, c.province, c.sector, a.user_id, "
+    "a.version, a.started_at, a.finished_at, a.overall, a.level, a.level_name, a.pillar_scores "
+    "FROM assessments a JOIN cooperatives c ON c.id = a.coop_id {where} AND a.status = 'done' ORDER BY a.id",
+    "deliveries": "SELECT d.broadcast_id, d.user_id, d.chat_id, d.status, d.attempts, d.message_id, d.error, "
+    "d.updated_at FROM deliveries d ORDER BY d.broadcast_id, d.rowid",
+    "audit": "SELECT id, user_id, action, detail, at FROM audit ORDER BY id",
+}
+PROVINCE_SCOPED = ("cooperatives", "assessments", "results")
+
+
+class AuditLog(Repository):
+    async def record(self, user_id: int | None, action: str, detail: str = "") -> None:
+        """Note who did what (grants, broadcasts, exports, reloads)."""
+        await self.db.write(
+            "INSERT INTO audit (user_id, action, detail, at) VALUES (?, ?, ?, ?)",
+            (user_id, action, detail, now()),
+        )
+
+
+class Reports(Repository):
+    async def stats(self, province: str | None = None) -> dict[str, Any]:
+        """Counts for /stats; `province` limits cooperative-based figures to one province."""
+        coop_filter, params = ("WHERE c.province = ?", [province]) if province else ("", [])
+        users = await self.db.first(
+            "SELECT count(*) AS users, sum(subscribed = 1 AND blocked_at IS NULL) AS reachable, "
+            "sum(blocked_at IS NOT NULL) AS blocked FROM users"
+        )
+        coops = await self.db.first(f"SELECT count(*) AS n FROM cooperatives c {coop_filter}", params)
+        per_day = await self.db.all(
+            "SELECT substr(asked_at, 1, 10) AS day, count(*) AS asked, sum(decision = 'answer') AS answered "
+            "FROM questions GROUP BY day ORDER BY day DESC LIMIT 7"
+        )
+        top = await self.db.all(
+            "SELECT entry_id, count(*) AS n FROM questions WHERE decision = 'answer' "
+            "GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT 5"
+        )
+        latest = (
+            "SELECT a.* FROM assessments a WHERE a.status = 'done' AND a.id = (SELECT b.id FROM assessments b "
+            "WHERE b.coop_id = a.coop_id AND b.status = 'done' ORDER BY b.finished_at DESC, b.id DESC LIMIT 1)"
+        )
+        by_level = await self.db.all(
+            f"SELECT l.level, l.level_name, count(*) AS n FROM ({latest}) l JOIN cooperatives c ON c.id = l.coop_id "
+            f"{coop_filter} GROUP BY l.level ORDER BY l.level",
+            params,
+        )
+        by_province = await self.db.all(
+            f"SELECT c.province, count(*) AS n, round(avg(l.overall), 1) AS mean FROM ({latest}) l "
+            f"JOIN cooperatives c ON c.id = l.coop_id {coop_filter} GROUP BY c.province ORDER BY n DESC LIMIT 10",
+            params,
+        )
+        deliveries = await self.db.all("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+        return {
+            "users": users["users"] or 0,
+            "reachable": users["reachable"] or 0,
+            "blocked": users["blocked"] or 0,
+            "cooperatives": coops["n"],
+            "per_day": per_day,
+            "top_entries": top,
+            "by_level": by_level,
+            "by_province": by_province,
+            "deliveries": {row["status"]: row["n"] for row in deliveries},
+        }
+
+    async def export(self, table: str, province: str | None = None) -> list[dict[str, Any]]:
+        """Rows of an export; cooperative-based tables can be limited to one province."""
+        if table not in EXPORTS:
+            raise KeyError(table)
+        sql = EXPORTS[table]
+        if table in PROVINCE_SCOPED:
+            where = "WHERE c.province = ?" if province else "WHERE 1 = 1"
+            return await self.db.all(sql.format(where=where), (province,) if province else ())
+        if province:
+            raise KeyError(f"{table} cannot be limited to a province")
+        return await self.db.all(sql)

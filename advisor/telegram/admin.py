@@ -1,0 +1,238 @@
+"""Handlers for admins (and officers' reports): roles, reload, gaps, stats, export.
+
+Privileged actions are written to the audit log; officers tied to a province only see that
+province's cooperatives.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+from telegram import Update
+
+from advisor import gaps, markup, provinces
+from advisor.coop_views import VIETNAM
+from advisor.roles import Access, Role
+from advisor.telegram.access import access_of, allowed
+from advisor.telegram.context import AdvisorContext
+from advisor.telegram.replies import OUTCOME, send_view
+from advisor.views import View, menu_row, ui_html
+
+OFFICER_EXPORTS = ("cooperatives", "assessments", "results")
+ADMIN_EXPORTS = ("questions", "feedback", "users", "deliveries", "audit", "gaps", *OFFICER_EXPORTS)
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+
+async def _target(context: AdvisorContext, who: str) -> int | None:
+    if re.fullmatch(r"\d{1,15}", who):
+        return int(who)
+    user = await context.store.users.by_username(who) if who.startswith("@") else None
+    return user.id if user else None
+
+
+async def grant(update: Update, context: AdvisorContext) -> None:
+    """/grant <id|@username> officer [province] | admin"""
+    admin = await allowed(update, context, Role.ADMIN)
+    if admin is None:
+        return
+    args = context.args or []
+    if len(args) < 2 or args[1].lower() not in ("officer", "admin"):
+        await send_view(update, context, context.text_view("grant_usage"))
+        return
+    user_id = await _target(context, args[0])
+    if user_id is None:
+        await send_view(update, context, context.text_view("user_unknown", who=args[0][:40]))
+        return
+    role = args[1].lower()
+    province = None
+    if role == "officer" and len(args) > 2:
+        found = provinces.match(" ".join(args[2:]))
+        if found is None:
+            await send_view(update, context, context.text_view("bad_province"))
+            return
+        province = found.province
+    await context.store.grants.grant(user_id, role, province, update.effective_user.id)
+    await context.store.audit.record(
+        update.effective_user.id, "grant", f"{user_id} {role} {province or ''}".strip()
+    )
+    OUTCOME.set(f"grant:{user_id}:{role}")
+    scope = " " + context.ui("broadcast_scope", province=province) if province else ""
+    await send_view(update, context, context.text_view("granted", role=role, who=args[0], scope=scope))
+    await context.runtime.role_menu(user_id, Role.ADMIN if role == "admin" else Role.OFFICER)
+
+
+async def revoke(update: Update, context: AdvisorContext) -> None:
+    """/revoke <id|@username>"""
+    if await allowed(update, context, Role.ADMIN) is None:
+        return
+    args = context.args or []
+    if len(args) != 1:
+        await send_view(update, context, context.text_view("revoke_usage"))
+        return
+    user_id = await _target(context, args[0])
+    if user_id is None or not await context.store.grants.revoke(user_id):
+        await send_view(update, context, context.text_view("nothing_to_revoke", who=args[0][:40]))
+        return
+    await context.store.audit.record(update.effective_user.id, "revoke", str(user_id))
+    OUTCOME.set(f"revoke:{user_id}")
+    await send_view(update, context, context.text_view("revoked", who=args[0]))
+    await context.runtime.role_menu(user_id, Role.MEMBER)
+
+
+# --- admin tools: reload, gaps, stats, export --------------------------------------------------
+
+
+async def reload(update: Update, context: AdvisorContext) -> None:
+    """/reload: validate the knowledge folder; swap it in only if it has no errors."""
+    if await allowed(update, context, Role.ADMIN) is None:
+        return
+    rt = context.runtime
+    changes, problems = await rt.reload()
+    await context.store.audit.record(
+        update.effective_user.id, "reload", "ok" if changes else f"{len(problems)} errors"
+    )
+    kb, lang = rt.kb, context.lang
+    if changes is None:
+        OUTCOME.set(f"reload:failed:{len(problems)}")
+        # one <code> block per problem: a long list is split between paragraphs, never inside a tag
+        listing = tuple(f"<code>{markup.escape(str(p)[:1000])}</code>" for p in problems[:40])
+        header = ui_html(kb, "reload_failed", lang, count=str(len(problems)))
+        await send_view(update, context, View((header, *listing)))
+        return
+    OUTCOME.set("reload:ok")
+    assessment = "; " + kb.ui.get("reload_assessment", lang) if changes.assessment_changed else ""
+    parts = [
+        ui_html(
+            kb,
+            "reload_ok",
+            lang,
+            version=kb.version,
+            added=str(len(changes.added)),
+            removed=str(len(changes.removed)),
+            edited=str(len(changes.edited)),
+            assessment=assessment,
+        )
+    ]
+    for label, ids in (("+", changes.added), ("−", changes.removed), ("✎", changes.edited)):
+        if ids:
+            parts.append(markup.escape(f"{label} " + ", ".join(ids[:30])))
+    await send_view(update, context, View(tuple(parts)))
+
+
+async def gaps_command(update: Update, context: AdvisorContext) -> None:
+    """/gaps: the curators' to-do list: grouped unanswered questions and 👎 answers."""
+    if await allowed(update, context, Role.ADMIN) is None:
+        return
+    store = context.store
+    kb, lang = context.runtime.kb, context.lang
+    groups = gaps.group(await store.questions.declined())
+    paragraphs = [ui_html(kb, "gaps_title", lang)]
+    if not groups:
+        paragraphs.append(ui_html(kb, "gaps_empty", lang))
+    for gap in groups:
+        examples = " | ".join(gap.examples)
+        paragraphs.append(f"<b>{gap.count}×</b> {markup.escape(examples[:300])}")
+    disliked = await store.feedback.disliked()
+    if disliked:
+        titles = {
+            row["entry_id"]: kb.entries[row["entry_id"]].title
+            for row in disliked
+            if row["entry_id"] in kb.entries
+        }
+        lines = []
+        for row in disliked[:15]:
+            title = markup.escape(titles.get(row["entry_id"], row["entry_id"]))
+            lines.append(f"• {title}: 👎 {row['down']} / 👍 {row['up']}")
+        paragraphs.append(ui_html(kb, "gaps_disliked", lang) + "\n" + "\n".join(lines))
+    OUTCOME.set(f"gaps:{len(groups)}")
+    await send_view(update, context, View(tuple(paragraphs)))
+
+
+async def stats(update: Update, context: AdvisorContext) -> None:
+    """/stats: usage figures; an officer tied to a province sees that province's cooperatives."""
+    granted = await allowed(update, context, Role.OFFICER)
+    if granted is None:
+        return
+    figures = await context.store.reports.stats(granted.scope)
+    kb, lang = context.runtime.kb, context.lang
+    asked = sum(day["asked"] for day in figures["per_day"])
+    answered = sum(day["answered"] or 0 for day in figures["per_day"])
+    scope = " " + context.ui("broadcast_scope", province=granted.scope) if granted.scope else ""
+    paragraphs = [
+        ui_html(
+            kb,
+            "stats_text",
+            lang,
+            scope=scope,
+            users=str(figures["users"]),
+            reachable=str(figures["reachable"]),
+            blocked=str(figures["blocked"]),
+            coops=str(figures["cooperatives"]),
+            asked=str(asked),
+            rate=str(round(100 * answered / asked)) if asked else "0",
+        )
+    ]
+    if figures["top_entries"]:
+        lines = [f"• {markup.escape(row['entry_id'])}: {row['n']}" for row in figures["top_entries"]]
+        paragraphs.append(ui_html(kb, "stats_top", lang) + "\n" + "\n".join(lines))
+    if figures["by_level"]:
+        lines = [
+            f"• {row['level']} {markup.escape(row['level_name'] or '')}: {row['n']}"
+            for row in figures["by_level"]
+        ]
+        paragraphs.append(ui_html(kb, "stats_levels", lang) + "\n" + "\n".join(lines))
+    if figures["by_province"]:
+        lines = [
+            f"• {markup.escape(row['province'])}: {row['n']} ({row['mean']})"
+            for row in figures["by_province"]
+        ]
+        paragraphs.append(ui_html(kb, "stats_provinces", lang) + "\n" + "\n".join(lines))
+    if figures["deliveries"]:
+        text = ", ".join(f"{status} {n}" for status, n in sorted(figures["deliveries"].items()))
+        paragraphs.append(ui_html(kb, "stats_deliveries", lang, figures=text))
+    OUTCOME.set("stats")
+    await send_view(update, context, View(tuple(paragraphs), (menu_row(kb, lang),)))
+
+
+async def export(update: Update, context: AdvisorContext) -> None:
+    """/export <table>: a CSV document; officers get their province's cooperative tables."""
+    granted = await allowed(update, context, Role.OFFICER)
+    if granted is None:
+        return
+    tables = ADMIN_EXPORTS if granted.role == Role.ADMIN else OFFICER_EXPORTS
+    table = (context.args or [""])[0].lower()
+    if table not in tables:
+        await send_view(update, context, context.text_view("export_usage", tables=", ".join(tables)))
+        return
+    store = context.store
+    rows = await gaps.gap_rows(store) if table == "gaps" else await store.reports.export(table, granted.scope)
+    await store.audit.record(update.effective_user.id, "export", f"{table} {granted.scope or ''}".strip())
+    OUTCOME.set(f"export:{table}:{len(rows)}")
+    if not rows:
+        await send_view(update, context, context.text_view("export_empty", table=table))
+        return
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
+    stamp = dt.datetime.now(VIETNAM).strftime("%Y%m%d-%H%M")
+    await context.bot.send_document(update.effective_chat.id, data, filename=f"{table}-{stamp}.csv")
+
+
+async def help_extra(update: Update, context: AdvisorContext) -> list[str]:
+    """The extra /help sections for officers and admins."""
+    user = update.effective_user
+    granted = await access_of(context, user.id) if user else Access(Role.MEMBER)
+    kb, lang = context.runtime.kb, context.lang
+    sections = []
+    if granted.at_least(Role.OFFICER):
+        sections.append(ui_html(kb, "help_officer", lang))
+    if granted.at_least(Role.ADMIN):
+        sections.append(ui_html(kb, "help_admin", lang))
+    return sections
