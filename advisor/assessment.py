@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from advisor.i18n import pick
+
 
 @dataclass(frozen=True)
 class Option:
@@ -18,7 +20,7 @@ class Option:
     text_en: str = ""
 
     def label(self, lang: str) -> str:
-        return self.text_en if lang == "en" and self.text_en else self.text
+        return pick(lang, self.text, self.text_en)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Question:
     only_if: Condition | None = None
 
     def wording(self, lang: str) -> str:
-        return self.text_en if lang == "en" and self.text_en else self.text
+        return pick(lang, self.text, self.text_en)
 
     @property
     def max_score(self) -> int:
@@ -57,10 +59,10 @@ class Pillar:
     programmes: tuple[str, ...] = ()
 
     def name(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title
+        return pick(lang, self.title, self.title_en)
 
     def advice_text(self, lang: str) -> str:
-        return self.advice_en if lang == "en" and self.advice_en else self.advice
+        return pick(lang, self.advice, self.advice_en)
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,10 @@ class Level:
     programmes: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
-        return self.name_en if lang == "en" and self.name_en else self.name
+        return pick(lang, self.name, self.name_en)
 
     def meaning_text(self, lang: str) -> str:
-        return self.meaning_en if lang == "en" and self.meaning_en else self.meaning
+        return pick(lang, self.meaning, self.meaning_en)
 
 
 @dataclass(frozen=True)

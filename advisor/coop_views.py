@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from advisor import markup, provinces
 from advisor.assessment import Question, Questionnaire, Result
+from advisor.i18n import pick
 from advisor.kb.models import SECTORS, KnowledgeBase
 from advisor.records import Assessment, Coop
 from advisor.views import EDIT, Button, View, menu_row
@@ -100,8 +101,8 @@ def intro_view(
     kb: KnowledgeBase, questionnaire: Questionnaire, coop: Coop, lang: str, resumable: bool
 ) -> View:
     """Before the first question: what it is, for which cooperative; start or resume."""
-    title = questionnaire.title_en if lang == "en" and questionnaire.title_en else questionnaire.title
-    intro = questionnaire.intro_en if lang == "en" and questionnaire.intro_en else questionnaire.intro
+    title = pick(lang, questionnaire.title, questionnaire.title_en)
+    intro = pick(lang, questionnaire.intro, questionnaire.intro_en)
     paragraphs = [
         f"<b>{markup.escape(title)}</b>",
         *markup.render(intro).paragraphs,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from advisor import markup
 from advisor.answering import Decision
+from advisor.i18n import pick
 from advisor.kb.models import PROGRAMME_KINDS, SECTORS, Entry, KnowledgeBase, Programme
 
 PAGE_SIZE = 8
@@ -261,14 +262,12 @@ def guide_step_view(kb: KnowledgeBase, guide_id: str, step: int, lang: str) -> V
         return None
     step = min(max(step, 0), len(guide.steps) - 1)
     current = guide.steps[step]
-    title = current.title_en if lang == "en" and current.title_en else current.title
-    text = current.text_en if lang == "en" and current.text_en else current.text
+    title = pick(lang, current.title, current.title_en)
+    text = pick(lang, current.text, current.text_en)
     counter = kb.ui.get("guide_step", lang, number=str(step + 1), total=str(len(guide.steps)))
     paragraphs = [f"<b>{markup.escape(guide.heading(lang))}</b>"]
     if step == 0:
-        paragraphs.extend(
-            markup.render(guide.intro_en if lang == "en" and guide.intro_en else guide.intro).paragraphs
-        )
+        paragraphs.extend(markup.render(pick(lang, guide.intro, guide.intro_en)).paragraphs)
     paragraphs.append(f"<b>{markup.escape(counter)}: {markup.escape(title)}</b>")
     paragraphs.extend(markup.render(text).paragraphs)
     rows = [

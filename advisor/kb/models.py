@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from advisor.i18n import pick
+
 if TYPE_CHECKING:
     from advisor.assessment import Questionnaire
 
@@ -62,7 +64,7 @@ class Topic:
     title_en: str
 
     def name(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title
+        return pick(lang, self.title, self.title_en)
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,10 @@ class Entry:
     line: int = 0
 
     def heading(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title
+        return pick(lang, self.title, self.title_en)
 
     def text(self, lang: str) -> str:
-        return self.answer_en if lang == "en" and self.answer_en else self.answer
+        return pick(lang, self.answer, self.answer_en)
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ class Guide:
     intro_en: str = ""
 
     def heading(self, lang: str) -> str:
-        return self.title_en if lang == "en" and self.title_en else self.title
+        return pick(lang, self.title, self.title_en)
 
 
 @dataclass(frozen=True)
