@@ -11,10 +11,10 @@ from advisor import gaps, provinces
 from advisor.broadcast import Outcome, Pacer, Sender
 from advisor.broadcast_draft import Draft, may_cancel, parse_time
 from advisor.config import Settings
+from advisor.profiles import parse_members
 from advisor.records import Audience, Broadcast, Grant
 from advisor.roles import Role, access
 from advisor.storage import Store
-from advisor.telegram.coop import parse_members
 
 
 def test_34_provinces_and_old_names() -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 from telegram.ext import CallbackContext, ExtBot
 
 from advisor import views
+from advisor.assessment_session import AssessmentSessions
 from advisor.kb import KnowledgeBase
+from advisor.profiles import Profiles
+from advisor.storage import Store
 from advisor.telegram.runtime import Runtime
 from advisor.views import View
 
@@ -29,7 +32,8 @@ class AdvisorContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.application.bot_data["runtime"]
 
     @property
-    def store(self):  # -> Store; the open database (raises if start-up did not open it)
+    def store(self) -> Store:
+        """The open database (raises if start-up did not open it)."""
         return self.runtime.require_store()
 
     @property
@@ -41,6 +45,18 @@ class AdvisorContext(CallbackContext[ExtBot, dict, dict, dict]):
     def lang(self) -> str:
         """The user's interface language ("vi" or "en"), loaded by `track_user`."""
         return self.user_data.get("lang", "vi") if self.user_data is not None else "vi"
+
+    @property
+    def profiles(self) -> Profiles:
+        return Profiles(self.store)
+
+    @property
+    def sessions(self) -> AssessmentSessions:
+        """The assessment walk over the current questionnaire."""
+        questionnaire = self.kb.assessment
+        if questionnaire is None:
+            raise RuntimeError("the knowledge base has no assessment.yaml")
+        return AssessmentSessions(self.store, questionnaire)
 
     def ui(self, key: str, **values: str) -> str:
         """A ui.yaml text in the user's language."""

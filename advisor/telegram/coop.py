@@ -1,34 +1,27 @@
 """Handlers for a cooperative's profile (/register, /profile, invites) and self-assessment.
 
-Durable by design: the profile flow's state lives in the `flows` table and each answer is
-written to the append-only log before the next question is shown, so a dropped connection
-or a restart loses nothing. Buttons carry the assessment id and question id; the store
-accepts an answer only for the current question, so double taps and old buttons are
-harmless.
+Thin by design: the rules are in `advisor.profiles` and `advisor.assessment_session`
+(durable flows, the append-only answer log, double taps and old buttons harmless); these
+handlers decode the tap or text, call them, and show the step that comes back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 
 from telegram import Update
 
-from advisor import coop_views, provinces
+from advisor import coop_views
 from advisor.assessment import Questionnaire, Result
+from advisor.assessment_session import Step
 from advisor.chart import pillar_chart
-from advisor.kb.models import SECTORS
+from advisor.profiles import FIELDS, ProfileDraft, read_button, read_field
 from advisor.records import Assessment, Coop
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, command_button, edit_view, send_view
 
 log = logging.getLogger("advisor.bot")
-
-PROFILE_FLOW = "profile"
-REGISTER_STEPS = coop_views.PROFILE_FIELDS
-MAX_NAME = 200
-MAX_MEMBERS = 1_000_000
 
 
 def invite_link(context: AdvisorContext, coop: Coop) -> str:
@@ -39,12 +32,11 @@ def invite_link(context: AdvisorContext, coop: Coop) -> str:
 
 
 async def begin_profile(
-    update: Update, context: AdvisorContext, steps: tuple[str, ...], then: str = ""
+    update: Update, context: AdvisorContext, steps: tuple[str, ...] = FIELDS, then: str = ""
 ) -> None:
     """Start asking profile fields; `then` names what to open once the profile is saved."""
-    user = update.effective_user
-    await context.store.flows.set(user.id, PROFILE_FLOW, {"steps": list(steps), "data": {}, "then": then})
-    await send_view(update, context, coop_views.prompt_view(context.runtime.kb, steps[0], context.lang))
+    draft = await context.profiles.begin(update.effective_user.id, steps, then)
+    await send_view(update, context, coop_views.prompt_view(context.kb, draft.asking, context.lang))
 
 
 async def register(update: Update, context: AdvisorContext) -> None:
@@ -54,7 +46,7 @@ async def register(update: Update, context: AdvisorContext) -> None:
     if coop is not None:
         await show_profile(update, context, coop)
         return
-    await begin_profile(update, context, REGISTER_STEPS)
+    await begin_profile(update, context)
 
 
 async def profile(update: Update, context: AdvisorContext) -> None:
@@ -68,19 +60,13 @@ async def profile(update: Update, context: AdvisorContext) -> None:
 
 
 async def show_profile(update: Update, context: AdvisorContext, coop: Coop, intro_key: str = "") -> None:
-    view = coop_views.profile_view(
-        context.runtime.kb, coop, invite_link(context, coop), context.lang, intro_key
-    )
+    view = coop_views.profile_view(context.kb, coop, invite_link(context, coop), context.lang, intro_key)
     await send_view(update, context, view)
 
 
 async def join(update: Update, context: AdvisorContext, code: str) -> None:
     """/start join_<code>: link this member to the cooperative that shared the link."""
-    coop = (
-        await context.store.coops.join(update.effective_user.id, code)
-        if re.fullmatch(r"[\w-]{1,32}", code)
-        else None
-    )
+    coop = await context.profiles.join(update.effective_user.id, code)
     OUTCOME.set("join:ok" if coop else "join:invalid")
     if coop is None:
         await send_view(update, context, context.text_view("join_invalid"))
@@ -88,115 +74,67 @@ async def join(update: Update, context: AdvisorContext, code: str) -> None:
     await send_view(update, context, context.text_view("joined_coop", name=coop.name))
 
 
-def parse_members(text: str) -> int | None:
-    """ "25", "khoảng 30 thành viên", "1.200" -> a positive count; anything else -> None."""
-    digits = re.findall(r"\d[\d.,]*", text)
-    if len(digits) != 1:
-        return None
-    value = int(re.sub(r"[.,]", "", digits[0]))
-    return value if 0 < value <= MAX_MEMBERS else None
-
-
 async def profile_text(update: Update, context: AdvisorContext, state: dict) -> None:
     """A typed reply inside the profile flow: validate the current field, re-ask or go on."""
-    field = state["steps"][0]
-    text = " ".join((update.effective_message.text or "").split())
-    kb, lang = context.runtime.kb, context.lang
-    if field == "name":
-        if not 1 <= len(text) <= MAX_NAME or text.startswith("/"):
-            OUTCOME.set("profile:bad_name")
-            await send_view(update, context, coop_views.prompt_view(kb, field, lang, "bad_name"))
-            return
-        await _next_field(update, context, state, text)
-    elif field == "members":
-        members = parse_members(text)
-        if members is None:
-            OUTCOME.set("profile:bad_members")
-            await send_view(update, context, coop_views.prompt_view(kb, field, lang, "bad_members"))
-            return
-        await _next_field(update, context, state, members)
-    elif field == "province":
-        found = provinces.match(text)
-        if found is None:
-            OUTCOME.set("profile:bad_province")
-            await send_view(update, context, coop_views.prompt_view(kb, field, lang, "bad_province"))
-            return
-        if found.old_name:
-            await send_view(
-                update,
-                context,
-                context.text_view("province_mapped", old=found.old_name, new=found.province),
-            )
-        await _next_field(update, context, state, found.province)
-    else:
-        OUTCOME.set("profile:expects_button")
-        await send_view(update, context, coop_views.prompt_view(kb, field, lang, "choose_from_buttons"))
-
-
-async def _next_field(update: Update, context: AdvisorContext, state: dict, value: str | int) -> None:
-    """Keep the value, ask the next field, or save the profile when all are known."""
-    store = context.store
-    user_id = update.effective_user.id
-    field, *rest = state["steps"]
-    state["data"][field] = value
-    if rest:
-        state["steps"] = rest
-        await store.flows.set(user_id, PROFILE_FLOW, state)
-        OUTCOME.set(f"profile:{field}")
-        await send_view(update, context, coop_views.prompt_view(context.runtime.kb, rest[0], context.lang))
-        return
-    await store.flows.end(user_id)
-    coop = await store.coops.of_user(user_id)
-    if coop is None:
-        data = state["data"]
-        coop = await store.coops.create(
-            user_id, data["name"], data["province"], data["sector"], data["members"]
+    draft = ProfileDraft.from_state(state)
+    reply = read_field(draft.asking, update.effective_message.text or "")
+    if reply.problem is not None:
+        OUTCOME.set(
+            "profile:expects_button" if reply.problem == "choose_from_buttons" else f"profile:{reply.problem}"
         )
-        OUTCOME.set("profile:created")
-        intro = "profile_created"
-    else:
-        await store.coops.update(coop.id, **state["data"])
-        coop = await store.coops.get(coop.id)
-        OUTCOME.set("profile:saved")
-        intro = "profile_saved"
-    if state.get("then") == "assess":
+        view = coop_views.prompt_view(context.kb, draft.asking, context.lang, reply.problem)
+        await send_view(update, context, view)
+        return
+    if reply.old_province:
+        view = context.text_view("province_mapped", old=reply.old_province, new=str(reply.value))
+        await send_view(update, context, view)
+    await _give(update, context, draft, reply.value)
+
+
+async def _give(update: Update, context: AdvisorContext, draft: ProfileDraft, value: str | int) -> None:
+    """Keep the value, ask the next field, or save the profile when all are known."""
+    asked = draft.asking
+    outcome = await context.profiles.give(update.effective_user.id, draft, value)
+    if isinstance(outcome, ProfileDraft):
+        OUTCOME.set(f"profile:{asked}")
+        await send_view(update, context, coop_views.prompt_view(context.kb, outcome.asking, context.lang))
+        return
+    OUTCOME.set("profile:created" if outcome.created else "profile:saved")
+    if draft.then == "assess":
         await assess(update, context)
         return
-    await show_profile(update, context, coop, intro)
+    await show_profile(
+        update, context, outcome.coop, "profile_created" if outcome.created else "profile_saved"
+    )
 
 
-async def _profile_flow(context: AdvisorContext, user_id: int) -> dict | None:
-    flow = await context.store.flows.get(user_id)
-    return flow[1] if flow and flow[0] == PROFILE_FLOW else None
+async def _on_pick(update: Update, context: AdvisorContext, field: str, raw: str) -> bool:
+    """A sector or province button inside the profile flow."""
+    draft = await context.profiles.draft(update.effective_user.id)
+    value = read_button(field, raw) if draft is not None and draft.asking == field else None
+    if value is None:
+        await update.callback_query.answer(context.ui("button_invalid"))
+        return True
+    await _give(update, context, draft, value)
+    return False
 
 
 async def on_sector(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    state = await _profile_flow(context, update.effective_user.id)
-    if state is None or state["steps"][0] != "sector" or not args or args[0] not in SECTORS:
-        await update.callback_query.answer(context.ui("button_invalid"))
-        return True
-    await _next_field(update, context, state, args[0])
-    return False
+    return await _on_pick(update, context, "sector", args[0] if args else "")
 
 
 async def on_province(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    state = await _profile_flow(context, update.effective_user.id)
-    index = int(args[0]) if args and args[0].isdigit() else -1
-    if state is None or state["steps"][0] != "province" or not 0 <= index < len(provinces.PROVINCES):
-        await update.callback_query.answer(context.ui("button_invalid"))
-        return True
-    await _next_field(update, context, state, provinces.PROVINCES[index])
-    return False
+    return await _on_pick(update, context, "province", args[0] if args else "")
 
 
 async def on_province_page(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     page = int(args[0]) if args and args[0].isdigit() else 0
-    await edit_view(update, context, coop_views.province_page_view(context.runtime.kb, page, context.lang))
+    await edit_view(update, context, coop_views.province_page_view(context.kb, page, context.lang))
     return False
 
 
 async def on_profile_edit(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    if not args or args[0] not in REGISTER_STEPS:
+    if not args or args[0] not in FIELDS:
         await update.callback_query.answer(context.ui("button_invalid"))
         return True
     if await context.store.coops.of_user(update.effective_user.id) is None:
@@ -209,178 +147,92 @@ async def on_profile_edit(update: Update, context: AdvisorContext, args: tuple[s
 # --- the self-assessment ---------------------------------------------------------------------------
 
 
-def _questionnaire(context: AdvisorContext) -> Questionnaire:
-    questionnaire = context.runtime.kb.assessment
-    if questionnaire is None:
-        raise RuntimeError("the knowledge base has no assessment.yaml")
-    return questionnaire
-
-
 async def assess(update: Update, context: AdvisorContext) -> None:
     """/assess: ask for a profile first; otherwise the intro (start, or resume where it stopped)."""
-    store = context.store
-    user_id = update.effective_user.id
-    coop = await store.coops.of_user(user_id)
+    coop = await context.store.coops.of_user(update.effective_user.id)
     if coop is None:
         OUTCOME.set("assess:need_profile")
         await send_view(update, context, context.text_view("need_profile", menu=False))
-        await begin_profile(update, context, REGISTER_STEPS, then="assess")
+        await begin_profile(update, context, then="assess")
         return
-    open_one = await _current_open(update, context)
+    sessions = context.sessions
+    open_one, updated = await sessions.current(update.effective_user.id)
+    if updated:
+        await send_view(update, context, context.text_view("assess_updated", menu=False))
     OUTCOME.set("assess:intro")
-    view = coop_views.intro_view(
-        context.runtime.kb, _questionnaire(context), coop, context.lang, open_one is not None
-    )
+    view = coop_views.intro_view(context.kb, sessions.questionnaire, coop, context.lang, open_one is not None)
     await send_view(update, context, view)
 
 
-async def _current_open(update: Update, context: AdvisorContext) -> Assessment | None:
-    """The user's open assessment if it can continue; one on an older questionnaire is closed."""
-    store = context.store
-    open_one = await store.assessments.open_of(update.effective_user.id)
-    if open_one is not None and open_one.version != _questionnaire(context).version:
-        await store.assessments.abandon(open_one.id)
+async def _show(update: Update, context: AdvisorContext, step: Step, edit: bool) -> None:
+    """The next question (edited in place after a tap) or the result and its chart."""
+    if step.updated:
         await send_view(update, context, context.text_view("assess_updated", menu=False))
-        return None
-    return open_one
-
-
-async def _owned_open(update: Update, context: AdvisorContext, raw_id: str) -> Assessment | None:
-    """The assessment a button names, if it is this user's, still open, and on today's questions."""
-    if not raw_id.isdigit():
-        return None
-    assessment = await context.store.assessments.get(int(raw_id))
-    if assessment is None or assessment.user_id != update.effective_user.id or assessment.status != "open":
-        return None
-    if assessment.version != _questionnaire(context).version:
-        await context.store.assessments.abandon(assessment.id)
-        await send_view(update, context, context.text_view("assess_updated"))
-        return None
-    return assessment
-
-
-async def _show_question(
-    update: Update,
-    context: AdvisorContext,
-    assessment: Assessment,
-    question_id: str,
-    edit: bool,
-    answers: dict[str, int] | None = None,
-) -> None:
-    """Show a question; `answers` saves a read when the caller has just loaded them."""
-    questionnaire = _questionnaire(context)
-    question = questionnaire.question(question_id)
-    if answers is None:
-        answers = await context.store.assessments.answers(assessment.id)
+    questionnaire = context.sessions.questionnaire
+    if step.kind == "finished":
+        OUTCOME.set(f"assess:done:{step.assessment.id}:{step.result.level.id}")
+        view = coop_views.result_view(context.kb, questionnaire, step.result, step.previous, context.lang)
+        await send_view(update, context, view)
+        await send_chart(update, context, questionnaire, step.result, step.previous)
+        return
     view = coop_views.question_view(
-        context.runtime.kb, questionnaire, assessment.id, question, answers, context.lang
+        context.kb, questionnaire, step.assessment.id, step.question, step.answers, context.lang
     )
     await (edit_view if edit else send_view)(update, context, view)
 
 
 async def on_assess(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """Buttons of the intro: "go" starts or resumes, "new" starts over; none: the intro."""
-    if not args:
-        await assess(update, context)
-        return False
-    store = context.store
-    user_id = update.effective_user.id
-    coop = await store.coops.of_user(user_id)
+    coop = await context.store.coops.of_user(update.effective_user.id) if args else None
     if coop is None:
         await assess(update, context)
         return False
-    open_one = await _current_open(update, context) if args[0] == "go" else None
-    if open_one is None:
-        first = _questionnaire(context).after(None, {})
-        open_one = await store.assessments.start(user_id, coop.id, _questionnaire(context).version, first.id)
-        OUTCOME.set(f"assess:start:{open_one.id}")
-    else:
-        OUTCOME.set(f"assess:resume:{open_one.id}")
-    if open_one.current_question is None:
-        await _finish(update, context, open_one)
-    else:
-        await _show_question(update, context, open_one, open_one.current_question, edit=False)
+    step = await context.sessions.begin(update.effective_user.id, coop, resume=args[0] == "go")
+    OUTCOME.set(f"assess:begin:{step.assessment.id}")
+    await _show(update, context, step, edit=False)
     return False
+
+
+async def _refuse(update: Update, context: AdvisorContext, step: Step) -> bool:
+    """A tap the walk did not accept: say so in the button's notice (and why, when known)."""
+    if step.updated:
+        await send_view(update, context, context.text_view("assess_updated"))
+    OUTCOME.set(f"assess:{step.kind}")
+    await update.callback_query.answer(context.ui("assess_first" if step.kind == "first" else "assess_stale"))
+    return True
 
 
 async def on_answer(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """An option button: log it (once), then show the next question or the result."""
-    query = update.callback_query
-    questionnaire = _questionnaire(context)
-    assessment = await _owned_open(update, context, args[0]) if len(args) == 3 else None
-    question = questionnaire.question(args[1]) if assessment else None
-    option = int(args[2]) if question and args[2].isdigit() else -1
-    if assessment is None or question is None or not 0 <= option < len(question.options):
-        OUTCOME.set("assess:stale")
-        await query.answer(context.ui("assess_stale"))
-        return True
-    answers = {**await context.store.assessments.answers(assessment.id), question.id: option}
-    following = questionnaire.after(question.id, answers)
-    recorded = await context.store.assessments.record_answer(
-        assessment, question.id, option, question.options[option].score, following.id if following else None
-    )
-    if not recorded:
-        OUTCOME.set("assess:double")
-        await query.answer(context.ui("assess_stale"))
-        return True
-    OUTCOME.set(f"assess:answer:{assessment.id}:{question.id}:{option}")
-    await query.answer(context.ui("assess_saving"))
-    if following is not None:
-        await _show_question(update, context, assessment, following.id, edit=True, answers=answers)
-    else:
-        await _finish(update, context, assessment)
+    if len(args) != 3:
+        return await _refuse(update, context, Step("stale"))
+    step = await context.sessions.answer(update.effective_user.id, *args)
+    if step.kind not in ("question", "finished"):
+        return await _refuse(update, context, step)
+    OUTCOME.set(f"assess:answer:{args[0]}:{args[1]}:{args[2]}")
+    await update.callback_query.answer(context.ui("assess_saving"))
+    await _show(update, context, step, edit=True)
     return True
 
 
 async def on_back(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """◀ Back: the previous applicable question becomes current again (its answer can change)."""
-    query = update.callback_query
-    assessment = await _owned_open(update, context, args[0]) if len(args) == 2 else None
-    if assessment is None or assessment.current_question != args[1]:
-        OUTCOME.set("assess:stale")
-        await query.answer(context.ui("assess_stale"))
-        return True
-    answers = await context.store.assessments.answers(assessment.id)
-    previous = _questionnaire(context).before(args[1], answers)
-    if previous is None:
-        OUTCOME.set("assess:back:first")
-        await query.answer(context.ui("assess_first"))
-        return True
-    if not await context.store.assessments.move_to(assessment.id, args[1], previous.id):
-        await query.answer(context.ui("assess_stale"))
-        return True
-    OUTCOME.set(f"assess:back:{previous.id}")
-    await _show_question(update, context, assessment, previous.id, edit=True, answers=answers)
+    step = await context.sessions.back(update.effective_user.id, *args) if len(args) == 2 else Step("stale")
+    if step.kind != "question":
+        return await _refuse(update, context, step)
+    OUTCOME.set(f"assess:back:{step.question.id}")
+    await _show(update, context, step, edit=True)
     return False
 
 
 async def on_pause(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """⏸ Pause: nothing to save (every answer already is); say how to come back."""
-    assessment = await _owned_open(update, context, args[0]) if args else None
-    if assessment is None or assessment.current_question is None:
-        await update.callback_query.answer(context.ui("assess_stale"))
-        return True
-    answers = await context.store.assessments.answers(assessment.id)
-    number, total = _questionnaire(context).progress(assessment.current_question, answers)
-    OUTCOME.set(f"assess:pause:{assessment.id}")
-    await edit_view(update, context, coop_views.paused_view(context.runtime.kb, number, total, context.lang))
+    where = await context.sessions.progress(update.effective_user.id, args[0]) if args else None
+    if where is None:
+        return await _refuse(update, context, Step("stale"))
+    OUTCOME.set(f"assess:pause:{args[0]}")
+    await edit_view(update, context, coop_views.paused_view(context.kb, *where, context.lang))
     return False
-
-
-async def _finish(update: Update, context: AdvisorContext, assessment: Assessment) -> None:
-    """Score, store the result with its questionnaire version, send the result and the chart."""
-    store = context.store
-    questionnaire = _questionnaire(context)
-    kb, lang = context.runtime.kb, context.lang
-    result = questionnaire.score(await store.assessments.answers(assessment.id))
-    await store.assessments.finish(
-        assessment.id, result.overall, result.level.id, result.level.label("vi"), dict(result.pillar_scores)
-    )
-    past = await store.assessments.history(assessment.coop_id, limit=2)
-    previous = next((a for a in past if a.id != assessment.id), None)
-    OUTCOME.set(f"assess:done:{assessment.id}:{result.level.id}")
-    await send_view(update, context, coop_views.result_view(kb, questionnaire, result, previous, lang))
-    await send_chart(update, context, questionnaire, result, previous)
 
 
 async def send_chart(

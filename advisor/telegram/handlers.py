@@ -18,6 +18,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from advisor import markup, views
 from advisor.broadcast_draft import BROADCAST_FLOW
+from advisor.profiles import PROFILE_FLOW
 from advisor.records import StoreError
 from advisor.telegram import admin, callbacks, coop, officer
 from advisor.telegram.context import AdvisorContext, language_from_telegram
@@ -200,7 +201,7 @@ async def unknown_command(update: Update, context: AdvisorContext) -> None:
 # --- free text: a question -----------------------------------------------------------------
 
 
-FLOWS = {coop.PROFILE_FLOW: coop.profile_text, BROADCAST_FLOW: officer.broadcast_text}
+FLOWS = {PROFILE_FLOW: coop.profile_text, BROADCAST_FLOW: officer.broadcast_text}
 """Text replies inside a multi-step flow, by the flow's kind (stored in the `flows` table)."""
 
 

@@ -1,0 +1,133 @@
+"""A cooperative's profile: asking its fields one by one, checking each reply, saving it.
+
+The flow's state lives in the user's flow (`store.flows`, kind `PROFILE_FLOW`) as a plain
+dict, so a restart or another instance continues it. Nothing here knows Telegram: the
+adapter passes the typed text or the picked button value and shows what comes back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from advisor import provinces
+from advisor.kb.models import SECTORS
+from advisor.records import Coop
+from advisor.storage import Store
+
+PROFILE_FLOW = "profile"
+FIELDS = ("name", "province", "sector", "members")
+"""Asked in this order when registering; editing asks one of them."""
+MAX_NAME = 200
+MAX_MEMBERS = 1_000_000
+INVITE_CODE = re.compile(r"[\w-]{1,32}")
+
+
+def parse_members(text: str) -> int | None:
+    """ "25", "khoảng 30 thành viên", "1.200" -> a positive count; anything else -> None."""
+    digits = re.findall(r"\d[\d.,]*", text)
+    if len(digits) != 1:
+        return None
+    value = int(re.sub(r"[.,]", "", digits[0]))
+    return value if 0 < value <= MAX_MEMBERS else None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A typed reply judged for one field: the value to keep, or why it is refused (a ui key)."""
+
+    value: str | int | None = None
+    problem: str | None = None
+    old_province: str | None = None
+    """The pre-2025 province name the member typed, when it was mapped to today's province."""
+
+
+def read_field(name: str, text: str) -> Reply:
+    """Check a typed reply for the field being asked."""
+    text = " ".join(text.split())
+    if name == "name":
+        ok = 1 <= len(text) <= MAX_NAME and not text.startswith("/")
+        return Reply(text) if ok else Reply(problem="bad_name")
+    if name == "members":
+        members = parse_members(text)
+        return Reply(members) if members is not None else Reply(problem="bad_members")
+    if name == "province":
+        found = provinces.match(text)
+        if found is None:
+            return Reply(problem="bad_province")
+        return Reply(found.province, old_province=found.old_name)
+    return Reply(problem="choose_from_buttons")  # the sector is picked from buttons
+
+
+def read_button(name: str, value: str) -> str | None:
+    """A picked button's value for the field being asked; None for forged or stale data."""
+    if name == "sector" and value in SECTORS:
+        return value
+    if name == "province" and value.isdigit() and int(value) < len(provinces.PROVINCES):
+        return provinces.PROVINCES[int(value)]
+    return None
+
+
+@dataclass
+class ProfileDraft:
+    steps: list[str]
+    data: dict[str, str | int] = field(default_factory=dict)
+    then: str = ""
+    """What to open once saved ("assess": the member came from /assess without a profile)."""
+
+    @classmethod
+    def from_state(cls, state: dict) -> ProfileDraft:
+        return cls(list(state["steps"]), dict(state.get("data", {})), state.get("then", ""))
+
+    def state(self) -> dict:
+        return {"steps": self.steps, "data": self.data, "then": self.then}
+
+    @property
+    def asking(self) -> str:
+        return self.steps[0]
+
+
+@dataclass(frozen=True)
+class Saved:
+    coop: Coop
+    created: bool
+
+
+class Profiles:
+    """Profile drafts and saving; one per process, over the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def draft(self, user_id: int) -> ProfileDraft | None:
+        flow = await self.store.flows.get(user_id)
+        return ProfileDraft.from_state(flow[1]) if flow and flow[0] == PROFILE_FLOW else None
+
+    async def begin(self, user_id: int, steps: tuple[str, ...] = FIELDS, then: str = "") -> ProfileDraft:
+        draft = ProfileDraft(list(steps), {}, then)
+        await self.store.flows.set(user_id, PROFILE_FLOW, draft.state())
+        return draft
+
+    async def give(self, user_id: int, draft: ProfileDraft, value: str | int) -> ProfileDraft | Saved:
+        """Keep the value of the field asked; the draft asking the next field, or the saved
+        profile when every field is known (a new cooperative, or an edit of the user's own)."""
+        name, *rest = draft.steps
+        draft.data[name] = value
+        if rest:
+            draft.steps = rest
+            await self.store.flows.set(user_id, PROFILE_FLOW, draft.state())
+            return draft
+        await self.store.flows.end(user_id)
+        coop = await self.store.coops.of_user(user_id)
+        if coop is None:
+            data = draft.data
+            coop = await self.store.coops.create(
+                user_id, data["name"], data["province"], data["sector"], data["members"]
+            )
+            return Saved(coop, created=True)
+        await self.store.coops.update(coop.id, **draft.data)
+        return Saved(await self.store.coops.get(coop.id), created=False)
+
+    async def join(self, user_id: int, code: str) -> Coop | None:
+        """Link the user to the cooperative of an invite code; None for an unknown or malformed one."""
+        return await self.store.coops.join(user_id, code) if INVITE_CODE.fullmatch(code) else None
