@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from advisor import markup, provinces
+from advisor.actions import Action
 from advisor.assessment import Question, Questionnaire, Result
 from advisor.i18n import pick
 from advisor.kb.models import SECTORS, KnowledgeBase
@@ -33,7 +34,7 @@ def prompt_view(kb: KnowledgeBase, field: str, lang: str, error: str | None = No
     if field == "province":
         return province_page_view(kb, 0, lang, tuple(paragraphs))
     if field == "sector":
-        rows = [(Button(kb.ui.get(f"sector_{s}", lang), ("sec", s)),) for s in SECTORS]
+        rows = [(Button(kb.ui.get(f"sector_{s}", lang), (Action.PROFILE_SECTOR, s)),) for s in SECTORS]
         return View(tuple(paragraphs), tuple(rows))
     return View(tuple(paragraphs))
 
@@ -44,8 +45,8 @@ def province_page_view(
     lang: str,
     intro: tuple[str, ...] = (),
     *,
-    pick: str = "prv",
-    turn: str = "prp",
+    pick: Action = Action.PROFILE_PROVINCE,
+    turn: Action = Action.PROVINCE_PAGE,
     chosen: frozenset[str] = frozenset(),
     done: Button | None = None,
 ) -> View:
@@ -86,9 +87,9 @@ def profile_view(kb: KnowledgeBase, coop: Coop, invite_link: str, lang: str, int
     paragraphs.append(_ui(kb, "profile_card", lang, **values))
     paragraphs.append(_ui(kb, "invite", lang) + "\n" + markup.escape(invite_link))
     rows = [
-        tuple(Button(kb.ui.get(f"edit_{f}", lang), ("pe", f)) for f in PROFILE_FIELDS[:2]),
-        tuple(Button(kb.ui.get(f"edit_{f}", lang), ("pe", f)) for f in PROFILE_FIELDS[2:]),
-        (Button(kb.ui.get("menu_assess", lang), ("as",)),),
+        tuple(Button(kb.ui.get(f"edit_{f}", lang), (Action.PROFILE_EDIT, f)) for f in PROFILE_FIELDS[:2]),
+        tuple(Button(kb.ui.get(f"edit_{f}", lang), (Action.PROFILE_EDIT, f)) for f in PROFILE_FIELDS[2:]),
+        (Button(kb.ui.get("menu_assess", lang), (Action.ASSESS,)),),
         menu_row(kb, lang),
     ]
     return View(tuple(paragraphs), tuple(rows))
@@ -108,10 +109,12 @@ def intro_view(
         *markup.render(intro).paragraphs,
         _ui(kb, "assess_for", lang, name=coop.name),
     ]
-    rows = [(Button(kb.ui.get("assess_resume" if resumable else "assess_begin", lang), ("as", "go")),)]
+    rows = [
+        (Button(kb.ui.get("assess_resume" if resumable else "assess_begin", lang), (Action.ASSESS, "go")),)
+    ]
     if resumable:
-        rows.append((Button(kb.ui.get("assess_restart", lang), ("as", "new")),))
-    rows.append((Button(kb.ui.get("history_button", lang), ("hist",)), *menu_row(kb, lang)))
+        rows.append((Button(kb.ui.get("assess_restart", lang), (Action.ASSESS, "new")),))
+    rows.append((Button(kb.ui.get("history_button", lang), (Action.HISTORY,)), *menu_row(kb, lang)))
     return View(tuple(paragraphs), tuple(rows))
 
 
@@ -135,14 +138,16 @@ def question_view(
         (
             Button(
                 ("✓ " if index == chosen else "") + option.label(lang),
-                ("a", str(assessment_id), question.id, str(index)),
+                (Action.ANSWER, str(assessment_id), question.id, str(index)),
             ),
         )
         for index, option in enumerate(question.options)
     ]
-    controls = [Button(kb.ui.get("assess_pause", lang), ("ap", str(assessment_id)))]
+    controls = [Button(kb.ui.get("assess_pause", lang), (Action.PAUSE, str(assessment_id)))]
     if questionnaire.before(question.id, answers) is not None:
-        controls.insert(0, Button("◀ " + kb.ui.get("back", lang), ("ab", str(assessment_id), question.id)))
+        controls.insert(
+            0, Button("◀ " + kb.ui.get("back", lang), (Action.BACK, str(assessment_id), question.id))
+        )
     rows.append(tuple(controls))
     return View((heading, markup.escape(question.wording(lang))), tuple(rows))
 
@@ -215,7 +220,7 @@ def result_view(
     entries.extend(level.entries)
     programmes.extend(level.programmes)
     rows = [
-        (Button("➜ " + kb.entries[ref].heading(lang), ("entry", ref)),)
+        (Button("➜ " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),)
         for ref in dict.fromkeys(entries)
         if ref in kb.entries
     ][:5]
@@ -223,12 +228,12 @@ def result_view(
     if shown_programmes:
         paragraphs.append(_ui(kb, "result_programmes", lang))
         rows.extend(
-            (Button("🤝 " + kb.entries[ref].heading(lang), ("entry", ref)),) for ref in shown_programmes
+            (Button("🤝 " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),) for ref in shown_programmes
         )
     rows.append(
         (
-            Button(kb.ui.get("assess_again", lang), ("as", "new")),
-            Button(kb.ui.get("history_button", lang), ("hist",)),
+            Button(kb.ui.get("assess_again", lang), (Action.ASSESS, "new")),
+            Button(kb.ui.get("history_button", lang), (Action.HISTORY,)),
         )
     )
     rows.append(menu_row(kb, lang))
@@ -256,7 +261,7 @@ def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang
     if lines:
         paragraphs.append("\n".join(lines))
     rows = [
-        (Button(kb.ui.get("assess_again" if past else "assess_begin", lang), ("as", "new")),),
+        (Button(kb.ui.get("assess_again" if past else "assess_begin", lang), (Action.ASSESS, "new")),),
         menu_row(kb, lang),
     ]
     return View(tuple(paragraphs), tuple(rows))

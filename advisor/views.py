@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from advisor import markup
+from advisor.actions import EDIT, Action
 from advisor.answering import Decision
 from advisor.i18n import pick
 from advisor.kb.models import PROGRAMME_KINDS, SECTORS, Entry, KnowledgeBase, Programme
 
 PAGE_SIZE = 8
-EDIT = "e"
 """Trailing action part of ◀ ▶ buttons: edit the pressed message instead of sending anew."""
 PROGRAMME_TOPIC = "prog"
 
@@ -85,19 +85,19 @@ def entry_view(kb: KnowledgeBase, entry: Entry, lang: str, offers: tuple[str, ..
     if offers:
         paragraphs.append(markup.escape(kb.ui.get("see_also", lang)))
     rows: list[tuple[Button, ...]] = [
-        (Button("➕ " + kb.entries[ref].heading(lang), ("entry", ref)),) for ref in offers
+        (Button("➕ " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),) for ref in offers
     ]
     if entry.guide and entry.guide in kb.guides:
-        rows.append((Button("🧭 " + kb.ui.get("open_guide", lang), ("guide", entry.guide, "0")),))
+        rows.append((Button("🧭 " + kb.ui.get("open_guide", lang), (Action.GUIDE, entry.guide, "0")),))
     linked = [ref for ref in dict.fromkeys([*body.entry_refs, *entry.related]) if ref not in offers]
     for ref in linked[:6]:
         if ref in kb.entries and ref != entry.id:
-            rows.append((Button("➜ " + kb.entries[ref].heading(lang), ("entry", ref)),))
+            rows.append((Button("➜ " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),))
     rows.append(
         (
-            Button("👍", ("vote", entry.id, "up")),
-            Button("👎", ("vote", entry.id, "down")),
-            Button(kb.ui.get("menu_button", lang), ("menu",)),
+            Button("👍", (Action.VOTE, entry.id, "up")),
+            Button("👎", (Action.VOTE, entry.id, "down")),
+            Button(kb.ui.get("menu_button", lang), (Action.MENU,)),
         )
     )
     return View(tuple(paragraphs), tuple(rows))
@@ -106,10 +106,10 @@ def entry_view(kb: KnowledgeBase, entry: Entry, lang: str, offers: tuple[str, ..
 def suggest_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
     """ "Có phải bạn muốn hỏi": the top candidates as buttons."""
     rows = [
-        (Button(kb.entries[hit.entry_id].heading(lang), ("entry", hit.entry_id)),)
+        (Button(kb.entries[hit.entry_id].heading(lang), (Action.ENTRY, hit.entry_id)),)
         for hit in decision.suggestions
     ]
-    rows.append((Button(kb.ui.get("menu_button", lang), ("menu",)),))
+    rows.append((Button(kb.ui.get("menu_button", lang), (Action.MENU,)),))
     return View((markup.escape(kb.ui.get("suggest_intro", lang)),), tuple(rows))
 
 
@@ -117,7 +117,9 @@ def decline_view(kb: KnowledgeBase, lang: str, in_domain: bool = True) -> View:
     """An honest decline with the topic menu to browse instead: "the knowledge base has no
     answer yet" (logged for curators) for a question in the bot's field, "outside what I
     cover" for any other."""
-    rows = [(Button(f"{topic.icon} {topic.name(lang)}", ("topic", topic.id, "0")),) for topic in kb.topics]
+    rows = [
+        (Button(f"{topic.icon} {topic.name(lang)}", (Action.TOPIC, topic.id, "0")),) for topic in kb.topics
+    ]
     key = "decline" if in_domain else "decline_off_topic"
     return View(tuple(markup.render_html(kb.ui.get(key, lang)).split("\n\n")), tuple(rows))
 
@@ -133,7 +135,7 @@ def decision_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
 
 def menu_row(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:
     """The row with the single "Menu" button that ends most views."""
-    return (Button(kb.ui.get("menu_button", lang), ("menu",)),)
+    return (Button(kb.ui.get("menu_button", lang), (Action.MENU,)),)
 
 
 def main_menu_view(kb: KnowledgeBase, lang: str, intro_key: str = "menu_intro", **values: str) -> View:
@@ -142,15 +144,17 @@ def main_menu_view(kb: KnowledgeBase, lang: str, intro_key: str = "menu_intro", 
     topics = [t for t in kb.topics if t.id != "assess"]
     for pair in range(0, len(topics), 2):
         rows.append(
-            tuple(Button(f"{t.icon} {t.name(lang)}", ("topic", t.id, "0")) for t in topics[pair : pair + 2])
+            tuple(
+                Button(f"{t.icon} {t.name(lang)}", (Action.TOPIC, t.id, "0")) for t in topics[pair : pair + 2]
+            )
         )
     rows.append(
         (
-            Button(kb.ui.get("menu_assess", lang), ("assess",)),
-            Button(kb.ui.get("menu_notices", lang), ("notices",)),
+            Button(kb.ui.get("menu_assess", lang), (Action.ASSESS,)),
+            Button(kb.ui.get("menu_notices", lang), (Action.NOTICES,)),
         )
     )
-    rows.append((Button(kb.ui.get("menu_help", lang), ("help",)),))
+    rows.append((Button(kb.ui.get("menu_help", lang), (Action.HELP,)),))
     return View((ui_html(kb, intro_key, lang, **values),), tuple(rows))
 
 
@@ -186,7 +190,7 @@ def _pager(action: tuple[str, ...], page: int, pages: int) -> tuple[Button, ...]
 
 
 def _entry_rows(entries: list[Entry], lang: str) -> list[tuple[Button, ...]]:
-    return [(Button(e.heading(lang), ("entry", e.id)),) for e in entries]
+    return [(Button(e.heading(lang), (Action.ENTRY, e.id)),) for e in entries]
 
 
 def topic_view(kb: KnowledgeBase, topic_id: str, page: int, lang: str) -> View | None:
@@ -198,12 +202,12 @@ def topic_view(kb: KnowledgeBase, topic_id: str, page: int, lang: str) -> View |
     rows: list[tuple[Button, ...]] = []
     if topic_id == PROGRAMME_TOPIC:
         entries = [e for e in entries if e.programme is None]
-        rows.append((Button(kb.ui.get("programmes_by_kind", lang), ("kinds",)),))
-        rows.append((Button(kb.ui.get("programmes_by_sector", lang), ("sectors",)),))
+        rows.append((Button(kb.ui.get("programmes_by_kind", lang), (Action.KINDS,)),))
+        rows.append((Button(kb.ui.get("programmes_by_sector", lang), (Action.SECTORS,)),))
     pages = max(1, -(-len(entries) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     rows[0:0] = _entry_rows(entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], lang)
-    pager = _pager(("topic", topic_id), page, pages)
+    pager = _pager((Action.TOPIC, topic_id), page, pages)
     if pager:
         rows.append(pager)
     rows.append(menu_row(kb, lang))
@@ -224,8 +228,10 @@ def programmes(kb: KnowledgeBase, kind: str | None = None, sector: str | None = 
 def kinds_view(kb: KnowledgeBase, lang: str) -> View:
     """Programme kinds that have at least one programme."""
     present = {e.programme.kind for e in programmes(kb)}
-    rows = [(Button(kb.ui.get(f"kind_{k}", lang), ("kind", k)),) for k in PROGRAMME_KINDS if k in present]
-    rows.append((Button(kb.ui.get("programmes_by_sector", lang), ("sectors",)),))
+    rows = [
+        (Button(kb.ui.get(f"kind_{k}", lang), (Action.KIND, k)),) for k in PROGRAMME_KINDS if k in present
+    ]
+    rows.append((Button(kb.ui.get("programmes_by_sector", lang), (Action.SECTORS,)),))
     rows.append(menu_row(kb, lang))
     return View((markup.escape(kb.ui.get("choose_kind", lang)),), tuple(rows))
 
@@ -234,12 +240,12 @@ def kind_view(kb: KnowledgeBase, kind: str, lang: str) -> View | None:
     if kind not in PROGRAMME_KINDS:
         return None
     rows = _entry_rows(programmes(kb, kind=kind), lang)
-    rows.append((Button(kb.ui.get("back", lang), ("kinds",)), *menu_row(kb, lang)))
+    rows.append((Button(kb.ui.get("back", lang), (Action.KINDS,)), *menu_row(kb, lang)))
     return View((f"<b>{markup.escape(kb.ui.get(f'kind_{kind}', lang))}</b>",), tuple(rows))
 
 
 def sectors_view(kb: KnowledgeBase, lang: str) -> View:
-    rows = [(Button(kb.ui.get(f"sector_{s}", lang), ("sector", s)),) for s in SECTORS]
+    rows = [(Button(kb.ui.get(f"sector_{s}", lang), (Action.SECTOR, s)),) for s in SECTORS]
     rows.append(menu_row(kb, lang))
     return View((markup.escape(kb.ui.get("choose_sector", lang)),), tuple(rows))
 
@@ -250,7 +256,7 @@ def sector_view(kb: KnowledgeBase, sector: str, lang: str) -> View | None:
         return None
     found = programmes(kb, sector=sector)
     rows = _entry_rows(found, lang)
-    rows.append((Button(kb.ui.get("back", lang), ("sectors",)), *menu_row(kb, lang)))
+    rows.append((Button(kb.ui.get("back", lang), (Action.SECTORS,)), *menu_row(kb, lang)))
     title = kb.ui.get("programmes_for_sector", lang, sector=kb.ui.get(f"sector_{sector}", lang))
     return View((f"<b>{markup.escape(title)}</b>",), tuple(rows))
 
@@ -271,15 +277,15 @@ def guide_step_view(kb: KnowledgeBase, guide_id: str, step: int, lang: str) -> V
     paragraphs.append(f"<b>{markup.escape(counter)}: {markup.escape(title)}</b>")
     paragraphs.extend(markup.render(text).paragraphs)
     rows = [
-        (Button("➜ " + kb.entries[ref].heading(lang), ("entry", ref)),)
+        (Button("➜ " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),)
         for ref in current.entries
         if ref in kb.entries
     ]
     nav = []
     if step > 0:
-        nav.append(Button("◀", ("guide", guide_id, str(step - 1), EDIT)))
+        nav.append(Button("◀", (Action.GUIDE, guide_id, str(step - 1), EDIT)))
     if step < len(guide.steps) - 1:
-        nav.append(Button("▶", ("guide", guide_id, str(step + 1), EDIT)))
+        nav.append(Button("▶", (Action.GUIDE, guide_id, str(step + 1), EDIT)))
     if nav:
         rows.append(tuple(nav))
     rows.append(menu_row(kb, lang))

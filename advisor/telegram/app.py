@@ -14,7 +14,6 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -30,7 +29,8 @@ from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
 from advisor.storage import Store
-from advisor.telegram import handlers, officer
+from advisor.telegram import delivery, handlers, middleware, officer
+from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.ratelimit import RateLimiter
@@ -91,14 +91,14 @@ ADDRESSED = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedToBo
 
 def add_handlers(app: Application) -> None:
     """Every handler of the bot, in the order Telegram updates meet them."""
-    app.add_handler(TypeHandler(Update, handlers.track_user), group=-2)
-    app.add_handler(TypeHandler(Update, handlers.flood_guard), group=-1)
+    app.add_handler(TypeHandler(Update, middleware.track_user), group=-2)
+    app.add_handler(TypeHandler(Update, middleware.flood_guard), group=-1)
 
     app.add_handler(CommandHandler(PRIVATE_ONLY, handlers.private_only, filters.ChatType.GROUPS))
     for command in COMMANDS:
         app.add_handler(CommandHandler(command.name, command.callback))
     app.add_handler(ChatMemberHandler(officer.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(CallbackQueryHandler(handlers.button))
+    add_button_handlers(app)
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))
     app.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ADDRESSED, handlers.text_message))
@@ -119,10 +119,10 @@ async def start_sender(app: Application) -> None:
     rt: Runtime = app.bot_data["runtime"]
     rt.sender = Sender(
         rt.require_store(),
-        officer.telegram_sender(app),
+        delivery.telegram_sender(app),
         rate=rt.settings.broadcast_rate,
         chat_interval=rt.settings.broadcast_chat_interval,
-        progress=officer.progress_reporter(app),
+        progress=delivery.progress_reporter(app),
     )
     # Not app.create_task: PTB awaits its tasks on stop, and the sender runs until cancelled.
     rt.sender_task = asyncio.create_task(rt.sender.run(), name="broadcast-sender")

@@ -19,7 +19,7 @@ from advisor.chart import pillar_chart
 from advisor.profiles import FIELDS, ProfileDraft, read_button, read_field
 from advisor.records import Assessment, Coop
 from advisor.telegram.context import AdvisorContext
-from advisor.telegram.replies import OUTCOME, command_button, edit_view, send_view
+from advisor.telegram.replies import OUTCOME, edit_view, send_view
 
 log = logging.getLogger("advisor.bot")
 
@@ -277,19 +277,3 @@ async def history(update: Update, context: AdvisorContext) -> None:
         return
     past = await context.store.assessments.history(coop.id)
     await send_view(update, context, coop_views.history_view(context.runtime.kb, coop, past, context.lang))
-
-
-BUTTONS = {
-    "sec": on_sector,
-    "prv": on_province,
-    "prp": on_province_page,
-    "pe": on_profile_edit,
-    "as": on_assess,
-    "a": on_answer,
-    "ab": on_back,
-    "ap": on_pause,
-    "hist": command_button(history),
-}
-VERSIONLESS = frozenset({"a", "ab", "ap"})
-"""Buttons checked against the assessment's own questionnaire version, not the whole
-knowledge base's: an FAQ edit must not interrupt someone halfway through the questions."""

@@ -9,78 +9,25 @@ notice here are sent directly (plain short texts, not views).
 from __future__ import annotations
 
 import logging
-import time
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop
 
 from advisor import markup, views
+from advisor.actions import Action
 from advisor.broadcast_draft import BROADCAST_FLOW
 from advisor.profiles import PROFILE_FLOW
 from advisor.records import StoreError
-from advisor.telegram import admin, callbacks, coop, officer
-from advisor.telegram.context import AdvisorContext, language_from_telegram
-from advisor.telegram.replies import OUTCOME, command_button, edit_view, send_view
+from advisor.telegram import admin, coop, officer
+from advisor.telegram.browse import invalid
+from advisor.telegram.context import AdvisorContext
+from advisor.telegram.replies import OUTCOME, send_view
 from advisor.text import display
 
 log = logging.getLogger("advisor.bot")
 
-FLOOD_WINDOW_S = 3.0
-TOUCH_EVERY_S = 60.0
 MAX_LOGGED_QUESTION = 2000
-
-
-# --- before every update: who is this, and are they flooding? ---------------------------
-
-
-async def track_user(update: Update, context: AdvisorContext) -> None:
-    """Remember the user (first/last seen) and load their language into user_data.
-
-    An active user is written at most once a minute: `last_seen` needs no finer grain, and
-    skipping the write saves a database transaction on most updates."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot:
-        return
-    rt = context.runtime
-    now = time.monotonic()
-    if "lang" in context.user_data and (
-        rt.store is None or now - context.user_data.get("seen", 0) < TOUCH_EVERY_S
-    ):
-        return
-    context.user_data["seen"] = now
-    try:
-        stored = await rt.require_store().users.touch(
-            user.id,
-            chat.id if chat.type == ChatType.PRIVATE else user.id,
-            language_from_telegram(user.language_code),
-            user.username,
-        )
-        context.user_data["lang"] = stored.language
-    except StoreError as exc:
-        log.warning("could not record user %s: %s", user.id, exc)
-        context.user_data.setdefault("lang", language_from_telegram(user.language_code))
-
-
-async def flood_guard(update: Update, context: AdvisorContext) -> None:
-    """More than `flood_max` messages in FLOOD_WINDOW_S: one polite reply, then silence."""
-    user = update.effective_user
-    if user is None or update.message is None:
-        return
-    rt = context.runtime
-    now = time.monotonic()
-    recent = [t for t in rt.flood.get(user.id, []) if now - t < FLOOD_WINDOW_S]
-    recent.append(now)
-    rt.flood[user.id] = recent
-    if len(recent) <= rt.flood_max:
-        return
-    if len(recent) == rt.flood_max + 1:
-        OUTCOME.set("flood:warned")
-        await update.message.reply_text(context.ui("slow_down"))
-    else:
-        OUTCOME.set("flood:dropped")
-    raise ApplicationHandlerStop
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -172,7 +119,7 @@ async def show_notices(update: Update, context: AdvisorContext) -> None:
     view = views.text_view(kb, "notices_info", lang, status=status)
     toggle = views.Button(
         context.ui("notices_turn_off" if subscribed else "notices_turn_on"),
-        ("sub", "0" if subscribed else "1"),
+        (Action.SUBSCRIBE, "0" if subscribed else "1"),
     )
     await send_view(update, context, views.View(view.paragraphs, ((toggle,), *view.buttons)))
 
@@ -180,7 +127,7 @@ async def show_notices(update: Update, context: AdvisorContext) -> None:
 async def on_subscription(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """🔔/🔕 under the notices view."""
     if args not in (("0",), ("1",)):
-        return await _invalid(update, context)
+        return await invalid(update, context)
     await (officer.subscribe if args[0] == "1" else officer.unsubscribe)(update, context)
     return False
 
@@ -257,150 +204,6 @@ async def ignore(update: Update, context: AdvisorContext) -> None:
     update, so it only names updates no other handler took)."""
     if OUTCOME.get() == "-":
         OUTCOME.set("ignored")
-
-
-# --- buttons -------------------------------------------------------------------------------
-
-
-async def button(update: Update, context: AdvisorContext) -> None:
-    """Every inline button: decode, check the knowledge version, dispatch; always answered."""
-    query = update.callback_query
-    if query is None:
-        return
-    rt = context.runtime
-    kb = rt.kb
-    lang = context.lang
-    try:
-        data = callbacks.decode(query.data)
-    except callbacks.CallbackError:
-        OUTCOME.set("callback:invalid")
-        await query.answer(kb.ui.get("button_invalid", lang), show_alert=False)
-        return
-    if data.version != kb.version[: callbacks.VERSION_CHARS] and data.action not in coop.VERSIONLESS:
-        OUTCOME.set("callback:stale")
-        await query.answer(kb.ui.get("menu_updated", lang))
-        await send_view(update, context, views.main_menu_view(kb, lang, "menu_updated"))
-        return
-    handler = BUTTONS.get(data.action)
-    OUTCOME.set(f"button:{data.action}")
-    if handler is None:
-        await query.answer(kb.ui.get("button_invalid", lang))
-        return
-    answered = await handler(update, context, data.args)
-    if not answered:
-        await query.answer()
-
-
-def _int(value: str, default: int = 0) -> int:
-    try:
-        return max(0, min(int(value), 10_000))
-    except ValueError:
-        return default
-
-
-async def _invalid(update: Update, context: AdvisorContext) -> bool:
-    OUTCOME.set("callback:invalid")
-    await update.callback_query.answer(context.ui("button_invalid"))
-    return True
-
-
-async def on_menu(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang))
-    return False
-
-
-async def on_topic(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    if not args:
-        return await _invalid(update, context)
-    page = _int(args[1]) if len(args) > 1 else 0
-    view = views.topic_view(context.runtime.kb, args[0], page, context.lang)
-    if view is None:
-        return await _invalid(update, context)
-    await (edit_view if args[-1] == views.EDIT else send_view)(update, context, view)
-    return False
-
-
-async def on_entry(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    kb = context.runtime.kb
-    entry = kb.entries.get(args[0]) if args else None
-    if entry is None:
-        return await _invalid(update, context)
-    OUTCOME.set(f"entry:{entry.id}")
-    await send_view(update, context, views.entry_view(kb, entry, context.lang))
-    return False
-
-
-async def on_guide(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    """Open a guide (new message) or move within it (◀ ▶ carry a trailing "e": edit in place)."""
-    if not args:
-        return await _invalid(update, context)
-    step = _int(args[1]) if len(args) > 1 else 0
-    view = views.guide_step_view(context.runtime.kb, args[0], step, context.lang)
-    if view is None:
-        return await _invalid(update, context)
-    await (edit_view if args[-1] == views.EDIT else send_view)(update, context, view)
-    return False
-
-
-async def on_vote(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    kb = context.runtime.kb
-    if len(args) != 2 or args[0] not in kb.entries or args[1] not in ("up", "down"):
-        return await _invalid(update, context)
-    user = update.effective_user
-    try:
-        await context.store.feedback.vote(user.id, args[0], 1 if args[1] == "up" else -1)
-    except StoreError as exc:
-        log.warning("could not store vote: %s", exc)
-        await update.callback_query.answer(context.ui("store_busy"))
-        return True
-    OUTCOME.set(f"vote:{args[0]}:{args[1]}")
-    await update.callback_query.answer(context.ui("thanks_vote"))
-    return True
-
-
-async def on_kinds(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    await send_view(update, context, views.kinds_view(context.runtime.kb, context.lang))
-    return False
-
-
-async def on_kind(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    view = views.kind_view(context.runtime.kb, args[0], context.lang) if args else None
-    if view is None:
-        return await _invalid(update, context)
-    await send_view(update, context, view)
-    return False
-
-
-async def on_sectors(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    await send_view(update, context, views.sectors_view(context.runtime.kb, context.lang))
-    return False
-
-
-async def on_sector(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    view = views.sector_view(context.runtime.kb, args[0], context.lang) if args else None
-    if view is None:
-        return await _invalid(update, context)
-    await send_view(update, context, view)
-    return False
-
-
-BUTTONS = {
-    "menu": on_menu,
-    "topic": on_topic,
-    "entry": on_entry,
-    "guide": on_guide,
-    "vote": on_vote,
-    "kinds": on_kinds,
-    "kind": on_kind,
-    "sectors": on_sectors,
-    "sector": on_sector,
-    "help": command_button(help_command),
-    "assess": coop.on_assess,
-    "notices": command_button(show_notices),
-    "sub": on_subscription,
-    **coop.BUTTONS,
-    **officer.BUTTONS,
-}
 
 
 # --- errors --------------------------------------------------------------------------------

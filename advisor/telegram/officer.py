@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import partial
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application
 
 from advisor import coop_views, markup
-from advisor.broadcast import Outcome, eta_seconds
+from advisor.actions import Action
 from advisor.broadcast_draft import BROADCAST_FLOW, Draft, format_time, listed_author, may_cancel
-from advisor.kb.models import SECTORS, KnowledgeBase
-from advisor.records import Broadcast
+from advisor.kb.models import SECTORS
 from advisor.roles import Access, Role
 from advisor.telegram.access import allowed
 from advisor.telegram.context import AdvisorContext
-from advisor.telegram.ratelimit import NO_RETRY
+from advisor.telegram.delivery import progress_text
 from advisor.telegram.replies import OUTCOME, edit_view, send_view
 from advisor.views import Button, View, menu_row, ui_html
 
@@ -107,7 +103,8 @@ async def _audience_view(context: AdvisorContext, draft: Draft, granted: Access)
 
     rows: list[tuple[Button, ...]] = []
     sector_buttons = [
-        Button(mark(s in draft.sectors, kb.ui.get(f"sector_{s}", lang)), ("bs", s)) for s in SECTORS
+        Button(mark(s in draft.sectors, kb.ui.get(f"sector_{s}", lang)), (Action.AUDIENCE_SECTOR, s))
+        for s in SECTORS
     ]
     rows.extend(tuple(sector_buttons[i : i + 2]) for i in range(0, len(sector_buttons), 2))
     levels = kb.assessment.levels if kb.assessment else ()
@@ -115,21 +112,27 @@ async def _audience_view(context: AdvisorContext, draft: Draft, granted: Access)
         tuple(
             Button(
                 mark(level.id in draft.levels, context.ui("audience_level", level=str(level.id))),
-                ("bl", str(level.id)),
+                (Action.AUDIENCE_LEVEL, str(level.id)),
             )
             for level in levels
         )
     )
-    rows.append((Button(mark(draft.not_assessed, context.ui("audience_not_assessed")), ("bn",)),))
+    rows.append(
+        (
+            Button(
+                mark(draft.not_assessed, context.ui("audience_not_assessed")), (Action.AUDIENCE_NOT_ASSESSED,)
+            ),
+        )
+    )
     if granted.scope is None:
         label = context.ui("audience_provinces")
         if draft.provinces:
             label += f" ({len(draft.provinces)})"
-        rows.append((Button(label, ("bpp", "0")),))
+        rows.append((Button(label, (Action.AUDIENCE_PROVINCE_PAGE, "0")),))
     rows.append(
         (
-            Button(context.ui("broadcast_preview_button"), ("bv",)),
-            Button(context.ui("broadcast_cancel"), ("bx",)),
+            Button(context.ui("broadcast_preview_button"), (Action.PREVIEW,)),
+            Button(context.ui("broadcast_cancel"), (Action.DISCARD,)),
         )
     )
     html = ui_html(kb, "broadcast_audience", lang, scope=scope, count=str(count))
@@ -143,10 +146,10 @@ def _province_toggle_view(context: AdvisorContext, draft: Draft, page: int) -> V
         context.kb,
         page,
         context.lang,
-        pick="bp",
-        turn="bpp",
+        pick=Action.AUDIENCE_PROVINCE,
+        turn=Action.AUDIENCE_PROVINCE_PAGE,
         chosen=frozenset(draft.provinces),
-        done=Button(context.ui("audience_done"), ("ba",)),
+        done=Button(context.ui("audience_done"), (Action.AUDIENCE,)),
     )
 
 
@@ -163,11 +166,16 @@ async def _draft(update: Update, context: AdvisorContext) -> tuple[Access, Draft
     return granted, draft
 
 
-AUDIENCE_CHOICES = {"bs": "sector", "bl": "level", "bn": "not_assessed", "bp": "province"}
+AUDIENCE_CHOICES = {
+    Action.AUDIENCE_SECTOR: "sector",
+    Action.AUDIENCE_LEVEL: "level",
+    Action.AUDIENCE_NOT_ASSESSED: "not_assessed",
+    Action.AUDIENCE_PROVINCE: "province",
+}
 """Audience buttons: the action's code -> what `Draft.toggle` switches."""
 
 
-async def on_audience(update: Update, context: AdvisorContext, args: tuple[str, ...], action: str) -> bool:
+async def on_audience(update: Update, context: AdvisorContext, args: tuple[str, ...], action: Action) -> bool:
     """Toggles of the audience (bs/bl/bn/bp), province pages (bpp) and back to the audience (ba)."""
     found = await _draft(update, context)
     if found is None:
@@ -175,9 +183,12 @@ async def on_audience(update: Update, context: AdvisorContext, args: tuple[str, 
     granted, draft = found
     if action in AUDIENCE_CHOICES:
         draft.toggle(AUDIENCE_CHOICES[action], args[0] if args else "", granted.scope)
-    if action in ("bp", "bpp") and granted.scope is None:
+    if action in (Action.AUDIENCE_PROVINCE, Action.AUDIENCE_PROVINCE_PAGE) and granted.scope is None:
         await _save(update, context, draft)
-        number = args[1] if action == "bp" and len(args) > 1 else args[0] if action == "bpp" and args else "0"
+        if action is Action.AUDIENCE_PROVINCE:
+            number = args[1] if len(args) > 1 else "0"
+        else:
+            number = args[0] if args else "0"
         page = int(number) if number.lstrip("-").isdigit() else 0
         await edit_view(update, context, _province_toggle_view(context, draft, page))
         return False
@@ -200,10 +211,13 @@ async def on_preview(update: Update, context: AdvisorContext, args: tuple[str, .
     await context.bot.send_message(update.effective_chat.id, draft.html)
     when = " " + context.ui("broadcast_when", time=format_time(draft.send_at)) if draft.send_at else ""
     rows = (
-        (Button(context.ui("broadcast_send"), ("bk",)), Button(context.ui("broadcast_schedule"), ("bt",))),
         (
-            Button(context.ui("broadcast_edit_audience"), ("ba",)),
-            Button(context.ui("broadcast_cancel"), ("bx",)),
+            Button(context.ui("broadcast_send"), (Action.CONFIRM,)),
+            Button(context.ui("broadcast_schedule"), (Action.SCHEDULE,)),
+        ),
+        (
+            Button(context.ui("broadcast_edit_audience"), (Action.AUDIENCE,)),
+            Button(context.ui("broadcast_cancel"), (Action.DISCARD,)),
         ),
     )
     html = ui_html(context.kb, "broadcast_preview", context.lang, count=str(count), when=when)
@@ -234,7 +248,12 @@ async def _schedule_time(
     await _save(update, context, draft)
     count = await _count(context, draft, granted)
     when_text = " " + context.ui("broadcast_when", time=when.strftime("%d/%m/%Y %H:%M"))
-    rows = ((Button(context.ui("broadcast_send"), ("bk",)), Button(context.ui("broadcast_cancel"), ("bx",))),)
+    rows = (
+        (
+            Button(context.ui("broadcast_send"), (Action.CONFIRM,)),
+            Button(context.ui("broadcast_cancel"), (Action.DISCARD,)),
+        ),
+    )
     html = ui_html(context.kb, "broadcast_preview", context.lang, count=str(count), when=when_text)
     await send_view(update, context, View((html,), rows))
 
@@ -280,21 +299,6 @@ async def on_discard(update: Update, context: AdvisorContext, args: tuple[str, .
 # --- following broadcasts --------------------------------------------------------------------
 
 
-def progress_text(
-    kb: KnowledgeBase, broadcast: Broadcast, counts: dict[str, int], lang: str, rate: float = 25.0
-) -> str:
-    left = counts.get("pending", 0) + counts.get("sending", 0)
-    values = {key: str(counts.get(key, 0)) for key in ("sent", "blocked", "failed", "unknown")}
-    if broadcast.status in ("done", "cancelled"):
-        total = sum(counts.values())
-        status = kb.ui.get(f"status_{broadcast.status}", lang)
-        return kb.ui.get(
-            "broadcast_report", lang, id=str(broadcast.id), status=status, total=str(total), **values
-        )
-    eta = " " + kb.ui.get("broadcast_eta", lang, seconds=str(round(eta_seconds(left, rate)))) if left else ""
-    return kb.ui.get("broadcast_progress", lang, id=str(broadcast.id), left=str(left), eta=eta, **values)
-
-
 async def broadcasts(update: Update, context: AdvisorContext) -> None:
     """/broadcasts: recent notices with their figures; running or scheduled ones can be cancelled."""
     granted = await allowed(update, context, Role.OFFICER)
@@ -323,7 +327,14 @@ async def broadcasts(update: Update, context: AdvisorContext) -> None:
             )
         )
         if item.status in ("scheduled", "sending"):
-            rows.append((Button(kb.ui.get("broadcast_stop", lang, id=str(item.id)), ("bc", str(item.id))),))
+            rows.append(
+                (
+                    Button(
+                        kb.ui.get("broadcast_stop", lang, id=str(item.id)),
+                        (Action.STOP_BROADCAST, str(item.id)),
+                    ),
+                )
+            )
     rows.append(menu_row(kb, lang))
     body = "\n".join(lines) if lines else ui_html(kb, "broadcasts_empty", lang)
     OUTCOME.set("broadcasts")
@@ -345,69 +356,3 @@ async def on_cancel_broadcast(update: Update, context: AdvisorContext, args: tup
     await update.callback_query.answer(context.ui("broadcast_cancelled"))
     await broadcasts(update, context)
     return True
-
-
-# --- the sender's side: sending one notice and reporting progress -----------------------------------
-
-
-def telegram_sender(app: Application):
-    """send(chat_id, html) for the core sender: Telegram's answers turned into Outcomes."""
-
-    async def send(chat_id: int, html: str) -> Outcome:
-        try:
-            message = await app.bot.send_message(
-                chat_id,
-                html,
-                rate_limit_args=NO_RETRY,
-            )
-        except RetryAfter as exc:
-            retry = exc.retry_after
-            return Outcome(
-                "retry", retry_after=retry.total_seconds() if isinstance(retry, dt.timedelta) else retry
-            )
-        except Forbidden as exc:
-            return Outcome("blocked", error=str(exc))
-        except BadRequest as exc:  # a subclass of NetworkError, but Telegram did answer
-            return Outcome("failed", error=str(exc))
-        except (TimedOut, NetworkError) as exc:  # the request may have reached Telegram
-            return Outcome("unknown", error=str(exc))
-        except TelegramError as exc:
-            return Outcome("failed", error=str(exc))
-        return Outcome("sent", message_id=message.message_id)
-
-    return send
-
-
-def progress_reporter(app: Application):
-    """Edit the officer's progress message as the broadcast goes, ending with the report."""
-
-    async def report(broadcast: Broadcast, counts: dict[str, int], finished: bool) -> None:
-        rt = app.bot_data["runtime"]
-        author = await rt.require_store().users.get(broadcast.author_id)
-        lang = author.language if author else "vi"
-        text = progress_text(rt.kb, broadcast, counts, lang, rt.settings.broadcast_rate)
-        try:
-            if broadcast.progress_message_id:
-                await app.bot.edit_message_text(text, broadcast.author_chat, broadcast.progress_message_id)
-            elif finished:
-                await app.bot.send_message(broadcast.author_chat, text)
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
-
-    return report
-
-
-BUTTONS = {
-    "bs": partial(on_audience, action="bs"),
-    "bl": partial(on_audience, action="bl"),
-    "bn": partial(on_audience, action="bn"),
-    "bp": partial(on_audience, action="bp"),
-    "bpp": partial(on_audience, action="bpp"),
-    "ba": partial(on_audience, action="ba"),
-    "bv": on_preview,
-    "bt": on_schedule,
-    "bk": on_confirm,
-    "bx": on_discard,
-    "bc": on_cancel_broadcast,
-}

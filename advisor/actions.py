@@ -1,0 +1,57 @@
+"""The button vocabulary: what every inline button means, as the core's views name it.
+
+A button's action is `(Action, *arguments)`; the adapter encodes it into callback data
+(`advisor.telegram.callbacks`, within Telegram's 64 bytes) and routes each action to its
+handler. Values are short on purpose: they travel in every button.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    # browsing the knowledge
+    MENU = "menu"
+    TOPIC = "topic"  # topic id, page, [EDIT]
+    ENTRY = "entry"  # entry id
+    GUIDE = "guide"  # guide id, step, [EDIT]
+    VOTE = "vote"  # entry id, "up" | "down"
+    KINDS = "kinds"
+    KIND = "kind"  # kind id
+    SECTORS = "sectors"
+    SECTOR = "sector"  # sector id
+    HELP = "help"
+    NOTICES = "notices"
+    SUBSCRIBE = "sub"  # "1" on, "0" off
+    # the cooperative's profile
+    PROFILE_SECTOR = "sec"  # sector id
+    PROFILE_PROVINCE = "prv"  # province number
+    PROVINCE_PAGE = "prp"  # page
+    PROFILE_EDIT = "pe"  # field name
+    # the self-assessment
+    ASSESS = "as"  # [ "go" resume | "new" start over ]
+    ANSWER = "a"  # assessment id, question id, option number
+    BACK = "ab"  # assessment id, question id
+    PAUSE = "ap"  # assessment id
+    HISTORY = "hist"
+    # an officer's notice
+    AUDIENCE_SECTOR = "bs"  # sector id
+    AUDIENCE_LEVEL = "bl"  # level number
+    AUDIENCE_NOT_ASSESSED = "bn"
+    AUDIENCE_PROVINCE = "bp"  # province number, page
+    AUDIENCE_PROVINCE_PAGE = "bpp"  # page
+    AUDIENCE = "ba"
+    PREVIEW = "bv"
+    SCHEDULE = "bt"
+    CONFIRM = "bk"
+    DISCARD = "bx"
+    STOP_BROADCAST = "bc"  # broadcast id
+
+
+EDIT = "e"
+"""Last argument of a paging button: edit the pressed message instead of sending a new one."""
+
+VERSIONLESS = frozenset({Action.ANSWER, Action.BACK, Action.PAUSE})
+"""Checked against the assessment's own questionnaire version, not the whole knowledge base's:
+an FAQ edit must not interrupt someone halfway through the questions."""
