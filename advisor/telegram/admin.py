@@ -195,7 +195,6 @@ async def stats(update: Update, context: AdvisorContext) -> None:
     if figures["deliveries"]:
         text = ", ".join(f"{status} {n}" for status, n in sorted(figures["deliveries"].items()))
         paragraphs.append(ui_html(kb, "stats_deliveries", lang, figures=text))
-    OUTCOME.set("stats")
     await send_view(update, context, View(tuple(paragraphs), (menu_row(kb, lang),)))
 
 

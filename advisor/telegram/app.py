@@ -96,7 +96,7 @@ def add_handlers(app: Application) -> None:
 
     app.add_handler(CommandHandler(PRIVATE_ONLY, handlers.private_only, filters.ChatType.GROUPS))
     for command in COMMANDS:
-        app.add_handler(CommandHandler(command.name, command.callback))
+        app.add_handler(CommandHandler(command.name, command.run))
     app.add_handler(ChatMemberHandler(officer.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     add_button_handlers(app)
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))

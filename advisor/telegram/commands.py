@@ -18,6 +18,7 @@ from telegram.ext import Application
 from advisor.roles import Role
 from advisor.telegram import admin, coop, handlers, officer
 from advisor.telegram.context import AdvisorContext
+from advisor.telegram.replies import OUTCOME
 
 log = logging.getLogger("advisor.bot")
 
@@ -32,6 +33,11 @@ class Command:
     """About one person's cooperative or rights: answered in a private chat only."""
     in_menu: bool = True
     """Listed in Telegram's command menu (reached by a button otherwise)."""
+
+    async def run(self, update: Update, context: AdvisorContext) -> None:
+        """The handler, with the command's name as the update's outcome unless it says more."""
+        OUTCOME.set(self.name)
+        await self.callback(update, context)
 
 
 COMMANDS = (

@@ -41,7 +41,6 @@ async def begin_profile(
 
 async def register(update: Update, context: AdvisorContext) -> None:
     """/register: create the cooperative's profile, or show it if the user already has one."""
-    OUTCOME.set("register")
     coop = await context.store.coops.of_user(update.effective_user.id)
     if coop is not None:
         await show_profile(update, context, coop)
@@ -51,7 +50,6 @@ async def register(update: Update, context: AdvisorContext) -> None:
 
 async def profile(update: Update, context: AdvisorContext) -> None:
     """/profile: the profile with edit buttons and the invite link."""
-    OUTCOME.set("profile")
     coop = await context.store.coops.of_user(update.effective_user.id)
     if coop is None:
         await send_view(update, context, context.text_view("no_profile"))
@@ -271,7 +269,6 @@ async def send_chart(
 async def history(update: Update, context: AdvisorContext) -> None:
     """/history: the cooperative's past results, newest first."""
     coop = await context.store.coops.of_user(update.effective_user.id)
-    OUTCOME.set("history")
     if coop is None:
         await send_view(update, context, context.text_view("no_profile"))
         return

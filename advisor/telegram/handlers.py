@@ -57,14 +57,12 @@ async def start(update: Update, context: AdvisorContext) -> None:
 
 async def menu(update: Update, context: AdvisorContext) -> None:
     """/menu: the main menu (leaves a half-typed flow, as the menu is a fresh start)."""
-    OUTCOME.set("menu")
     await _end_flow(update, context)
     await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang))
 
 
 async def help_command(update: Update, context: AdvisorContext) -> None:
     """/help: what the bot can do and its commands."""
-    OUTCOME.set("help")
     view = views.text_view(context.runtime.kb, "help", context.lang)
     extra = await admin.help_extra(update, context)
     await send_view(update, context, views.View((*view.paragraphs, *extra), view.buttons))
@@ -72,7 +70,6 @@ async def help_command(update: Update, context: AdvisorContext) -> None:
 
 async def about(update: Update, context: AdvisorContext) -> None:
     """/about: what the bot is, whose knowledge, last review date."""
-    OUTCOME.set("about")
     await send_view(update, context, views.about_view(context.runtime.kb, context.lang))
 
 

@@ -32,13 +32,11 @@ log = logging.getLogger("advisor.bot")
 
 async def subscribe(update: Update, context: AdvisorContext) -> None:
     await context.store.users.set_subscribed(update.effective_user.id, True)
-    OUTCOME.set("subscribe")
     await send_view(update, context, context.text_view("subscribed"))
 
 
 async def unsubscribe(update: Update, context: AdvisorContext) -> None:
     await context.store.users.set_subscribed(update.effective_user.id, False)
-    OUTCOME.set("unsubscribe")
     await send_view(update, context, context.text_view("unsubscribed"))
 
 
@@ -337,7 +335,6 @@ async def broadcasts(update: Update, context: AdvisorContext) -> None:
             )
     rows.append(menu_row(kb, lang))
     body = "\n".join(lines) if lines else ui_html(kb, "broadcasts_empty", lang)
-    OUTCOME.set("broadcasts")
     await send_view(update, context, View((ui_html(kb, "broadcasts_title", lang), body), tuple(rows)))
 
 
