@@ -33,9 +33,9 @@ import numpy as np
 from advisor.answering import Advisor
 from advisor.decision import FEATURES, Model, decide, features, reachable
 from advisor.evaluation import Labelled, read_labelled
+from advisor.folding import fold
 from advisor.kb.index import Candidate
 from advisor.kb.models import KnowledgeBase
-from advisor.text import fold
 
 PHRASING_FOLDS = 5
 FOLDS = 5

@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from advisor.text import MAX_ASKING_SENTENCES, MAX_QUESTION_CHARS, fold
+from advisor.folding import fold
+from advisor.text import MAX_ASKING_SENTENCES, MAX_QUESTION_CHARS
 
 
 def _words(text: str) -> frozenset[str]:

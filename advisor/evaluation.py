@@ -15,8 +15,8 @@ import yaml
 
 from advisor.answering import Advisor
 from advisor.decision import Decision
+from advisor.folding import fold
 from advisor.kb.models import KnowledgeBase
-from advisor.text import fold
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from advisor.text import fold
+from advisor.folding import fold
 
 MERGED_INTO: dict[str, tuple[str, ...]] = {
     # new name: the old provinces it absorbed (besides its own old territory)

@@ -1,9 +1,8 @@
-"""Vietnamese text normalisation, used for indexing and for every question.
+"""Reducing a member's question to its substance, for indexing and for every question.
 
-Members type with or without diacritics, in NFC or NFD, with old or new tone placement
-(hoà/hòa), abbreviations (htx, cds, ko) and greetings around the real question. Folding
-everything to lower-case ASCII syllables makes all of these the same; the curators'
-`synonyms.yaml` then expands abbreviations and drops filler phrases.
+Text is folded (`advisor.folding`: lower-case ASCII syllables, whatever the diacritics or
+tone placement), then the curators' `synonyms.yaml` expands abbreviations (htx, cds, ko) and
+drops filler phrases.
 
 Long, formal questions ("Xin chào luật sư, cho tôi hỏi ... Tôi tên Nguyễn Văn A, ở Bến
 Tre. Xin cảm ơn.") are reduced to their substance by `Normaliser.question`: the text is cut
@@ -25,11 +24,12 @@ message with several (see advisor/kb/index.py).
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from advisor.folding import fold, fold_word
 
 MAX_QUESTION_CHARS = 4096
 """Longer input is cut (a Telegram message is at most this long), so time stays bounded."""
@@ -37,9 +37,6 @@ MAX_QUESTION_CHARS = 4096
 MAX_ASKING_SENTENCES = 3
 """A message asking more than this many things is judged on its last ones."""
 
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "ı": "i", "ł": "l", "ø": "o", "æ": "ae", "ß": "ss"})
 _NUMBER_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
 _RAW_WORD = re.compile(r"[\w\u0300-\u036f]+")
 _SENTENCE_END = re.compile(r"[.!?…\n\r;]")
@@ -138,39 +135,7 @@ _TRAILING_NAME_CUT_MIN = 3
 """Without punctuation, "... tôi tên X" is cut only after this many words of substance."""
 
 
-def _strip_marks(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-_LATIN = str.maketrans(
-    {
-        code: _strip_marks(chr(code))
-        for block in (range(0x80, 0x250), range(0x300, 0x370), range(0x1E00, 0x1F00))
-        for code in block
-    }
-)
-"""`_strip_marks` of every Latin letter and combining mark, one character at a time: marks
-are dropped whatever their order, so character by character (or run by run) equals
-`_strip_marks` of the whole text, only faster."""
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII syllables separated by single spaces ("Đăng ký!" -> "dang ky")."""
-    stripped = text.translate(_LATIN)
-    if not stripped.isascii():  # other scripts, compatibility forms ("ｈｔｘ"), symbols, emoji
-        stripped = _NON_ASCII.sub(lambda run: _strip_marks(run.group()), stripped)
-    return _NON_WORD.sub(" ", stripped.lower().translate(_SPECIAL)).strip()
-
-
 _FOLDED_ADMIN_WORDS = tuple(fold(word) for word in _ADMIN_WORDS + _NAMED_ADMIN_WORDS)
-
-
-def display(text: str) -> str:
-    """NFC text with control characters removed and whitespace tidied, for showing back."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    return re.sub(r"[ \t]+", " ", text).strip()
 
 
 class _Phrases:
@@ -203,8 +168,6 @@ _ADMIN_SET = _Phrases(_ADMIN_WORDS)
 _NAMED_ADMIN_SET = _Phrases(_NAMED_ADMIN_WORDS)
 _FOLDED_ADMIN_SET = _Phrases(_FOLDED_ADMIN_WORDS)
 _PRONOUN_SET = _Phrases(_PRONOUNS)
-_fold_word = functools.lru_cache(maxsize=16_384)(fold)
-"""`fold` of one typed word: members reuse few words, so this is cached."""
 
 
 @dataclass(frozen=True)
@@ -342,7 +305,7 @@ class Normaliser:
                 words, raw = [], []
                 opens = bool(_SENTENCE_END.search(between))
             position = match.end()
-            for word in self._expand(_fold_word(match.group())):
+            for word in self._expand(fold_word(match.group())):
                 words.append(word)
                 raw.append(match.group())
         if words:

@@ -42,8 +42,8 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from advisor import calibration  # noqa: E402
 from advisor.answering import Advisor  # noqa: E402
 from advisor.evaluation import Labelled, kb_test_questions, read_labelled  # noqa: E402
+from advisor.folding import fold  # noqa: E402
 from advisor.kb import KnowledgeBase, load_knowledge  # noqa: E402
-from advisor.text import fold  # noqa: E402
 from bench.generate import REAL, generate  # noqa: E402
 
 DEV = REAL.parent.parent / "shared" / "eval" / "dev.yaml"

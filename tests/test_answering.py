@@ -18,8 +18,8 @@ from advisor.cli import main
 from advisor.decision import Model
 from advisor.english import is_english
 from advisor.evaluation import Labelled, evaluate, kb_test_questions, read_labelled
+from advisor.folding import fold
 from advisor.kb import load_knowledge
-from advisor.text import fold
 from advisor.views import decision_view
 from tests.conftest import KNOWLEDGE, SHARED, make_kb
 

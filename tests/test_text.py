@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.text import MAX_QUESTION_CHARS, Normaliser, display, fold
+from advisor.folding import display, fold
+from advisor.text import MAX_QUESTION_CHARS, Normaliser
 
 NORMALISER = Normaliser.build({"htx": "hop tac xa", "ko": "khong"}, ["cho toi hoi", "xin chao"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from advisor.folding import fold
 from advisor.kb.collected import Collected, Ref
 from advisor.kb.models import PROGRAMME_KINDS, SECTORS, Entry, Guide, GuideStep, Programme, Topic
 from advisor.kb.schema import (
@@ -25,7 +26,6 @@ from advisor.kb.schema import (
     required,
 )
 from advisor.kb.yamlsource import LineDict, LineList
-from advisor.text import fold
 
 ENTRY_ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 GUIDE_ID_RE = re.compile(r"^guide\.[a-z0-9_]+$")

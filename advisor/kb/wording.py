@@ -11,12 +11,12 @@ from types import MappingProxyType
 from typing import Any
 
 from advisor import markup
+from advisor.folding import fold
 from advisor.kb.collected import Collected
 from advisor.kb.models import LANGUAGES, Synonyms, UiTexts
 from advisor.kb.schema import MAPPING, TEXT, TEXT_LIST, Checker, Spec
 from advisor.kb.ui_keys import REQUIRED_UI_KEYS
 from advisor.kb.yamlsource import LineDict
-from advisor.text import fold
 
 SYNONYMS_SPECS = {"abbreviations": Spec(MAPPING, True), "fillers": Spec(TEXT_LIST), "domain": Spec(TEXT_LIST)}
 

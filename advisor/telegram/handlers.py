@@ -17,13 +17,13 @@ from telegram.error import TelegramError
 from advisor import markup, views
 from advisor.actions import Action
 from advisor.broadcast_draft import BROADCAST_FLOW
+from advisor.folding import display
 from advisor.profiles import PROFILE_FLOW
 from advisor.records import StoreError
 from advisor.telegram import admin, coop, officer
 from advisor.telegram.browse import invalid
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, send_view
-from advisor.text import display
 
 log = logging.getLogger("advisor.bot")
 
