@@ -22,6 +22,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import BaseRequest, HTTPXRequest
 
 from advisor.answering import Advisor
 from advisor.broadcast import Sender
@@ -35,6 +36,7 @@ from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.ratelimit import RateLimiter
 from advisor.telegram.runtime import Runtime
+from advisor.telegram.updates import TolerantUpdates
 
 log = logging.getLogger("advisor.bot")
 
@@ -192,14 +194,17 @@ DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewO
 
 
 def build_application(
-    settings: Settings, kb: KnowledgeBase, builder: ApplicationBuilder | None = None
+    settings: Settings, kb: KnowledgeBase, requests: tuple[BaseRequest, BaseRequest] | None = None
 ) -> Application:
-    """The bot's Application; tests pass a builder wired to a fake Bot API."""
-    if builder is None:
-        builder = ApplicationBuilder().token(settings.token or "").base_url(settings.base_url)
-        builder = builder.base_file_url(settings.base_url.removesuffix("/bot") + "/file/bot")
+    """The bot's Application. `requests` (for calls, for polling) default to HTTP to
+    `settings.base_url`; tests pass requests to an emulated Bot API in-process."""
+    calls, polling = requests or (HTTPXRequest(), HTTPXRequest(connection_pool_size=1))
+    builder = ApplicationBuilder().token(settings.token or "").base_url(settings.base_url)
+    builder = builder.base_file_url(settings.base_url.removesuffix("/bot") + "/file/bot")
     app = (
-        builder.application_class(AdvisorApplication)
+        builder.request(calls)
+        .get_updates_request(TolerantUpdates(polling))
+        .application_class(AdvisorApplication)
         .context_types(ContextTypes(context=AdvisorContext))
         .defaults(DEFAULTS)
         .rate_limiter(RateLimiter(overall_max_rate=0, max_retries=3))

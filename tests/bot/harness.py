@@ -21,7 +21,7 @@ from advisor.config import Settings
 from advisor.kb import KnowledgeBase
 from advisor.telegram import lifecycle
 from advisor.telegram.app import build_application
-from tgemu.request import application_builder
+from tgemu.request import FakeRequest
 from tgemu.state import BotApiState
 from tgemu.world import SentMessage
 
@@ -40,7 +40,8 @@ class BotHarness:
     ) -> BotHarness:
         """Start the bot (database, menus, broadcast sender) as `bot.py` does, without polling."""
         state = state or BotApiState()
-        app = build_application(settings, kb, application_builder(state))
+        requests = FakeRequest(state), FakeRequest(state, read_timeout=None)
+        app = build_application(replace(settings, token=state.token), kb, requests)
         runtime = app.bot_data["runtime"]
         runtime.flood_max = 1000  # scripted users type faster than people; see test_flood
         # Charts in a thread: the chart process post_init spawns and warms would double the
