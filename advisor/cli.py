@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import sys
 from collections import Counter
@@ -20,6 +19,7 @@ from advisor.answering import Advisor
 from advisor.config import ConfigError, load_settings
 from advisor.decision import MODEL_PATH
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
+from advisor.exports import csv_text
 from advisor.gaps import gap_rows
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.records import StoreError
@@ -189,11 +189,7 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO) -> None:
         json.dump(rows, out, ensure_ascii=False, indent=1)
         out.write("\n")
         return
-    if not rows:
-        return
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
+    out.write(csv_text(rows))
 
 
 EXPORT_TABLES = sorted([*EXPORTS, "gaps"])

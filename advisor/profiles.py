@@ -42,12 +42,23 @@ class Reply:
     """The pre-2025 province name the member typed, when it was mapped to today's province."""
 
 
+DIRECTION_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Make a name read backwards in every list it appears in: refused."""
+INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\u061c\ufeff\u00ad]")
+"""Zero-width characters: a name made only of them looks empty: refused."""
+
+
+def _acceptable_name(text: str) -> bool:
+    if not 1 <= len(text) <= MAX_NAME or text.startswith("/") or DIRECTION_OVERRIDES.search(text):
+        return False
+    return bool(INVISIBLE.sub("", text).strip())
+
+
 def read_field(name: str, text: str) -> Reply:
     """Check a typed reply for the field being asked."""
     text = " ".join(text.split())
     if name == "name":
-        ok = 1 <= len(text) <= MAX_NAME and not text.startswith("/")
-        return Reply(text) if ok else Reply(problem="bad_name")
+        return Reply(text) if _acceptable_name(text) else Reply(problem="bad_name")
     if name == "members":
         members = parse_members(text)
         return Reply(members) if members is not None else Reply(problem="bad_members")

@@ -62,3 +62,9 @@ async def test_profile_flow_survives_a_restart_and_edits_only_the_own_coop(store
     assert await profiles.join(2, "../../etc") is None
     assert (await profiles.join(2, saved.coop.invite_code)).id == saved.coop.id
     assert FIELDS[0] == "name"
+
+
+def test_names_that_hide_or_reverse_text_are_refused() -> None:
+    assert read_field("name", "\u200b\u200b\u2060").problem == "bad_name"
+    assert read_field("name", "HTX \u202eanéh").problem == "bad_name"
+    assert read_field("name", "HTX Rau\u200bsạch").value == "HTX Rau\u200bsạch"

@@ -6,15 +6,14 @@ province's cooperatives.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 
 from telegram import Update
 
 from advisor import gaps, markup, provinces
 from advisor.coop_views import VIETNAM
+from advisor.exports import csv_text
 from advisor.roles import Access, Role
 from advisor.telegram.access import access_of, allowed
 from advisor.telegram.context import AdvisorContext
@@ -215,11 +214,7 @@ async def export(update: Update, context: AdvisorContext) -> None:
     if not rows:
         await send_view(update, context, context.text_view("export_empty", table=table))
         return
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    data = buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
+    data = csv_text(rows).encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
     stamp = dt.datetime.now(VIETNAM).strftime("%Y%m%d-%H%M")
     await context.bot.send_document(update.effective_chat.id, data, filename=f"{table}-{stamp}.csv")
 
