@@ -42,20 +42,27 @@ class AuditLog(Repository):
 
 class Reports(Repository):
     async def stats(self, province: str | None = None) -> dict[str, Any]:
-        """Counts for /stats; `province` limits cooperative-based figures to one province."""
+        """Counts for /stats; `province` limits every figure to that province: its cooperatives,
+        their members, the questions they asked and the notices sent to them."""
         coop_filter, params = ("WHERE c.province = ?", [province]) if province else ("", [])
+        members = "SELECT u.id FROM users u JOIN cooperatives c ON c.id = u.coop_id WHERE c.province = ?"
+        of_user = f"AND user_id IN ({members})" if province else ""
         users = await self.db.first(
             "SELECT count(*) AS users, sum(subscribed = 1 AND blocked_at IS NULL) AS reachable, "
-            "sum(blocked_at IS NOT NULL) AS blocked FROM users"
+            "sum(blocked_at IS NOT NULL) AS blocked FROM users "
+            + (f"WHERE id IN ({members})" if province else ""),
+            params,
         )
         coops = await self.db.first(f"SELECT count(*) AS n FROM cooperatives c {coop_filter}", params)
         per_day = await self.db.all(
             "SELECT substr(asked_at, 1, 10) AS day, count(*) AS asked, sum(decision = 'answer') AS answered "
-            "FROM questions GROUP BY day ORDER BY day DESC LIMIT 7"
+            f"FROM questions WHERE 1 = 1 {of_user} GROUP BY day ORDER BY day DESC LIMIT 7",
+            params,
         )
         top = await self.db.all(
-            "SELECT entry_id, count(*) AS n FROM questions WHERE decision = 'answer' "
-            "GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT 5"
+            f"SELECT entry_id, count(*) AS n FROM questions WHERE decision = 'answer' {of_user} "
+            "GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT 5",
+            params,
         )
         latest = (
             "SELECT a.* FROM assessments a WHERE a.status = 'done' AND a.id = (SELECT b.id FROM assessments b "
@@ -71,7 +78,9 @@ class Reports(Repository):
             f"JOIN cooperatives c ON c.id = l.coop_id {coop_filter} GROUP BY c.province ORDER BY n DESC LIMIT 10",
             params,
         )
-        deliveries = await self.db.all("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+        deliveries = await self.db.all(
+            f"SELECT status, count(*) AS n FROM deliveries WHERE 1 = 1 {of_user} GROUP BY status", params
+        )
         return {
             "users": users["users"] or 0,
             "reachable": users["reachable"] or 0,

@@ -288,6 +288,9 @@ async def on_confirm(update: Update, context: AdvisorContext, args: tuple[str, .
 
 
 async def on_discard(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    """✖: drop the draft (only an officer's own broadcast draft: checked, whatever the button says)."""
+    if await _draft(update, context) is None:
+        return True
     await context.store.flows.end(update.effective_user.id)
     OUTCOME.set("broadcast:discard")
     await edit_view(update, context, context.text_view("broadcast_cancelled"))

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TimedOut
 
 from advisor.telegram import render
 from advisor.telegram.context import AdvisorContext
@@ -40,11 +40,16 @@ async def send_view(update: Update, context: AdvisorContext, view: View) -> Mess
                 reply_markup=message.keyboard,
             )
         except Forbidden:
-            log.info("chat %s blocked the bot", chat.id)
-            if rt.store is not None:
-                await rt.store.users.mark_blocked(chat.id)
+            await _blocked(context, chat.id)
             return None
     return sent
+
+
+async def _blocked(context: AdvisorContext, chat_id: int) -> None:
+    """The user blocked the bot: stop sending them notices until they write again."""
+    log.info("chat %s blocked the bot", chat_id)
+    if context.runtime.store is not None:
+        await context.runtime.store.users.mark_blocked(chat_id)
 
 
 async def edit_view(update: Update, context: AdvisorContext, view: View) -> None:
@@ -59,6 +64,12 @@ async def edit_view(update: Update, context: AdvisorContext, view: View) -> None
             parts[0].html,
             reply_markup=parts[0].keyboard,
         )
+    except Forbidden:
+        await _blocked(context, query.message.chat.id)
+    except TimedOut:
+        # The edit may well have gone through: showing an error on top would contradict it,
+        # and a member who sees nothing changed taps again (a double tap is harmless).
+        log.warning("editing message %s timed out", query.message.message_id)
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return

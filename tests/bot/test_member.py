@@ -194,3 +194,12 @@ async def test_personal_commands_in_a_group_point_to_the_private_chat(bot: BotHa
     )
     assert "tin nhắn riêng" in reply.text
     assert buttons(reply) == [("💬 Nhắn riêng với trợ lý", "")]
+
+
+async def test_a_user_who_blocked_the_bot_during_an_edit_is_recorded(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    [topic] = await bot.press(MEMBER, menu, "Chuyển đổi số")
+    pressed = bot.state.press(MEMBER, topic.message_id, button_data(topic, "▶"), chat_id=MEMBER)
+    bot.state.block(MEMBER)  # between the tap and the bot's edit
+    await bot.feed(pressed)
+    assert (await bot.runtime.store.users.get(MEMBER)).blocked_at is not None

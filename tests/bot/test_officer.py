@@ -35,10 +35,12 @@ async def test_members_are_refused_every_privileged_command(bot: BotHarness, com
 async def test_forged_officer_buttons_from_a_member_do_nothing(bot: BotHarness) -> None:
     [menu] = await bot.say(MEMBER, "/menu")
     version = buttons(menu)[0][1].split(":")[0]
-    for action in ("bk", "bs:agriculture", "bc:1", "bv"):
+    await bot.say(MEMBER, "/register")  # a flow of their own, which a forged ✖ must not end
+    for action in ("bk", "bs:agriculture", "bc:1", "bv", "bx"):
         await bot.press_data(MEMBER, menu, f"{version}:{action}", forge=True)
         assert "dành cho cán bộ" in bot.last_answer()
     assert await bot.runtime.store.broadcasts.recent() == []
+    assert (await bot.runtime.store.flows.get(MEMBER))[0] == "profile"
 
 
 async def test_grant_by_username_with_province_then_revoke_and_audit(bot: BotHarness) -> None:

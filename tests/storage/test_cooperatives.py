@@ -44,3 +44,15 @@ async def test_answers_are_logged_once_and_never_rewritten(store: Store) -> None
         async with store.db.transaction() as db:
             await db.execute("DELETE FROM answers")
     assert len(await store.reports.export("assessments")) == 2
+
+
+async def test_stats_of_a_province_count_only_that_province(store: Store) -> None:
+    for user, province in ((1, "Huế"), (2, "Hà Nội"), (3, "Hà Nội")):
+        await store.users.touch(user, user, "vi")
+        await store.coops.create(user, f"HTX {user}", province, "agriculture", 5)
+        await store.questions.log(user, "hoi", "hoi", "answer", "tm.fees", 90.0, "v1")
+    await store.users.touch(4, 4, "vi")  # no cooperative: counted by the whole bot only
+    whole, hue = await store.reports.stats(), await store.reports.stats("Huế")
+    assert (whole["users"], whole["cooperatives"], whole["per_day"][0]["asked"]) == (4, 3, 3)
+    assert (hue["users"], hue["cooperatives"], hue["per_day"][0]["asked"]) == (1, 1, 1)
+    assert hue["top_entries"][0]["n"] == 1

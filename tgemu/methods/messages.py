@@ -237,6 +237,7 @@ def _editable(world: World, p: Params) -> SentMessage:
     msg = _message(world, p, "message to edit not found")
     if not msg.from_bot:
         raise bad_request("message can't be edited")
+    world.target_chat(msg.chat_id)  # like Telegram: 403 once the user has blocked the bot
     return msg
 
 
