@@ -10,8 +10,28 @@ that never draws a chart (the CLI, most tests) does not pay for it.
 from __future__ import annotations
 
 import io
+import os
 import textwrap
+import threading
+import time
 from collections.abc import Sequence
+
+PARENT_CHECK_S = 1.0
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this process as soon as the bot that started it is gone.
+
+    A pool worker only notices its parent's orderly shutdown; after a kill -9 it would live on
+    (with multiprocessing's resource tracker, ~110 MB per restart under a supervisor)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
 
 WIDTH_IN, DPI = 8.0, 100
 BAR_COLOUR = "#2e7d32"

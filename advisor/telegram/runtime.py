@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from advisor.answering import Advisor
 from advisor.broadcast import Sender
+from advisor.chart import exit_with_parent
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.kb.changes import Changes, compare
@@ -68,7 +70,12 @@ class Runtime:
         """One worker process for charts: matplotlib holds the GIL for long stretches and
         pauses for garbage collection, which would stall the event loop even from a thread."""
         if self.charts is None:
-            self.charts = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.charts = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return self.charts
 
     def close_chart_pool(self) -> None:

@@ -15,8 +15,10 @@ from tgemu.state import BotApiState
 USER = 4242
 
 
-async def _start_bot(tmp_path: Path, state: BotApiState, url: str) -> asyncio.subprocess.Process:
-    """`python bot.py` against the emulator at `url`, logging at INFO to its stdout."""
+async def _start_bot(
+    tmp_path: Path, state: BotApiState, url: str, output: int = asyncio.subprocess.PIPE
+) -> asyncio.subprocess.Process:
+    """`python bot.py` against the emulator at `url`, logging at INFO to `output`."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": state.token,
@@ -31,7 +33,7 @@ async def _start_bot(tmp_path: Path, state: BotApiState, url: str) -> asyncio.su
         "INFO",
         cwd=tmp_path,
         env=env,
-        stdout=asyncio.subprocess.PIPE,
+        stdout=output,
         stderr=asyncio.subprocess.STDOUT,
     )
 
@@ -84,3 +86,54 @@ async def test_an_update_the_library_cannot_parse_does_not_wedge_polling(tmp_pat
     log = output.decode()
     assert process.returncode == 0, log[-2000:]
     assert log.count(f"skipped unparseable update {bad['update_id']}") == 1, log[-2000:]
+
+
+def _children(pid: int) -> set[int]:
+    """Every live descendant of a process (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("State", "").startswith("Z"):
+            continue
+        parents[int(status.parent.name)] = int(fields["PPid"])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+async def test_kill_9_leaves_no_process_of_the_bot_behind(tmp_path: Path) -> None:
+    state = BotApiState()
+    async with serve(state) as url:
+        process = await _start_bot(tmp_path, state, url, asyncio.subprocess.DEVNULL)
+        state.user_says(USER, "/start")
+        await state.wait_for_message(USER, timeout=30)
+        helpers = set()
+        for _ in range(100):  # the chart worker is spawned and warmed at start-up
+            helpers = _children(process.pid)
+            if helpers:
+                break
+            await asyncio.sleep(0.1)
+        assert helpers, "the chart worker should be running"
+        process.kill()
+        await process.wait()
+        for _ in range(50):
+            alive = {pid for pid in helpers if Path(f"/proc/{pid}").exists() and _alive(pid)}
+            if not alive:
+                break
+            await asyncio.sleep(0.1)
+        for pid in alive:  # do not leave them to the next test
+            os.kill(pid, signal.SIGKILL)
+        assert not alive, f"left behind: {alive}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in state
