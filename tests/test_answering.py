@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from advisor.english import is_english
 from advisor.evaluation import Labelled, evaluate, kb_test_questions, read_labelled
 from advisor.folding import fold
 from advisor.kb import load_knowledge
+from advisor.text import MAX_QUESTION_CHARS
 from advisor.views import decision_view
 from tests.conftest import KNOWLEDGE, SHARED, make_kb
 
@@ -81,10 +81,13 @@ def test_ranking_never_raises(advisor: Advisor, text: str) -> None:
     assert all(0 <= hit.score <= 100 for hit in decision.hits)
 
 
-def test_huge_input_is_bounded(advisor: Advisor) -> None:
-    start = time.perf_counter()
-    advisor.decide("đăng ký nhãn hiệu " * 20_000)
-    assert time.perf_counter() - start < 5  # a generous sanity bound; bench/ measures the real time
+def test_huge_input_is_read_only_up_to_a_message_length(advisor: Advisor) -> None:
+    """Work is bounded by construction (bench/ measures the time): a pasted megabyte is
+    judged on its first MAX_QUESTION_CHARS characters, exactly as if only those were sent."""
+    for size in (20_000, 1_000_000):
+        text = ("Xin chào, cho tôi hỏi lệ phí đăng ký nhãn hiệu bao nhiêu? " * (size // 50))[:size]
+        huge, cut = advisor.decide(text), advisor.decide(text[:MAX_QUESTION_CHARS])
+        assert (huge.kind, huge.normalised, huge.hits) == (cut.kind, cut.normalised, cut.hits)
 
 
 def test_thresholds_decide_between_answer_suggest_decline(advisor: Advisor) -> None:
@@ -102,18 +105,6 @@ def test_ranking_and_confidence_are_one_scale(real: Advisor) -> None:
     for item in kb_test_questions(real.kb)[:60]:
         scores = [hit.score for hit in real.decide(item.question).hits]
         assert scores == sorted(scores, reverse=True)
-
-
-def test_huge_input_time_is_flat(advisor: Advisor) -> None:
-    advisor.decide("warm up")
-    times = {}
-    for size in (1_000, 1_000_000):
-        text = ("Xin chào, cho tôi hỏi lệ phí đăng ký nhãn hiệu bao nhiêu? " * size)[:size]
-        start = time.perf_counter()
-        for _ in range(5):
-            advisor.decide(text)
-        times[size] = (time.perf_counter() - start) / 5
-    assert times[1_000_000] < 0.05 and times[1_000_000] < 5 * times[1_000] + 0.005
 
 
 def test_signature_and_greeting_do_not_change_the_answer(advisor: Advisor) -> None:

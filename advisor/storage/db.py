@@ -1,8 +1,12 @@
-"""The SQLite connection: pragmas, the write lock, transactions, errors as StoreError.
+"""The SQLite connections: pragmas, the write lock, transactions, errors as StoreError.
 
-One file in WAL mode, so readers never block the writer; a busy database is waited for
-(`busy_timeout`) before it becomes a StoreError. Everything SQLite-specific below the
-repositories lives here and in `migrations.py`, so a second backend replaces these two.
+One file in WAL mode with two connections: writes go through one (under an asyncio lock),
+reads through the other. aiosqlite runs each connection's statements one after another in
+its own thread, so with a single connection a write waiting for another process's lock
+(`busy_timeout`) would hold up every read of every user; in WAL mode the reading connection
+never waits for a writer. A busy database is waited for before it becomes a StoreError.
+Everything SQLite-specific below the repositories lives here and in `migrations.py`, so a
+second backend replaces these two.
 """
 
 from __future__ import annotations
@@ -29,14 +33,16 @@ def now() -> str:
 
 
 class Database:
-    """The one connection, shared by every handler; open with `await Database.open(path)`.
+    """The connections, shared by every handler; open with `await Database.open(path)`.
 
     All writes go through one asyncio lock: without it one task's statement could land
-    inside another task's transaction on the shared connection.
+    inside another task's transaction on the shared writing connection.
     """
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None) -> None:
         self.connection = connection
+        """The writing connection (migrations and transactions use it too)."""
+        self.reader = reader or connection
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -50,25 +56,33 @@ class Database:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
         connection.row_factory = aiosqlite.Row
+        reader = None
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             await migrate(connection)
+            await _check_writable(connection)
+            if str(path) != ":memory:":
+                reader = await aiosqlite.connect(path, isolation_level=None)
+                reader.row_factory = aiosqlite.Row
+                await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
             await connection.close()
-            raise StoreError(f"cannot prepare database {path}: {exc}") from exc
-        return cls(connection)
+            raise StoreError(f"cannot use database {path}: {exc}") from exc
+        return cls(connection, reader)
 
     async def close(self) -> None:
         async with self._lock:
+            if self.reader is not self.connection:
+                await self.reader.close()
             await self.connection.close()
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Every row of a query, as dicts."""
+        """Every row of a query, as dicts (on the reading connection: never behind a write)."""
         try:
-            async with self.connection.execute(sql, params) as cursor:
+            async with self.reader.execute(sql, params) as cursor:
                 return [dict(row) for row in await cursor.fetchall()]
         except sqlite3.Error as exc:
             raise StoreError(str(exc)) from exc
@@ -105,6 +119,16 @@ class Database:
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(str(exc)) from exc
                 raise
+
+
+async def _check_writable(connection: aiosqlite.Connection) -> None:
+    """A write that changes nothing, rolled back: a read-only file or a database another
+    process keeps locked fails here, at start, instead of losing every write later."""
+    await connection.execute("BEGIN IMMEDIATE")
+    try:
+        await connection.execute("DELETE FROM audit WHERE 0")
+    finally:
+        await connection.execute("ROLLBACK")
 
 
 class Repository:

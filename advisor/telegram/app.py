@@ -40,6 +40,8 @@ from advisor.telegram.updates import TolerantUpdates
 
 log = logging.getLogger("advisor.bot")
 
+WRITES_DRAIN_S = 5.0
+
 
 class AdvisorApplication(Application):
     """An Application that writes one log line per update: user, kind, outcome, milliseconds."""
@@ -130,9 +132,22 @@ async def start_sender(app: Application) -> None:
     rt.sender_task = asyncio.create_task(rt.sender.run(), name="broadcast-sender")
 
 
-async def post_stop(app: Application) -> None:
-    """Stop the sender; a row cut off mid-send becomes "unknown" at the next start, never resent."""
+def start_writes(app: Application) -> None:
+    """The task writing the question log and last-seen times behind the replies."""
     rt: Runtime = app.bot_data["runtime"]
+    rt.writes_task = asyncio.create_task(rt.writes.run(), name="write-queue")
+
+
+async def post_stop(app: Application) -> None:
+    """Let pending log writes land (a few seconds at most), stop the writer and the sender;
+    a row cut off mid-send becomes "unknown" at the next start, never resent."""
+    rt: Runtime = app.bot_data["runtime"]
+    if rt.writes_task is not None:
+        await rt.writes.drain(WRITES_DRAIN_S)
+        rt.writes_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rt.writes_task
+        rt.writes_task = None
     if rt.sender_task is not None:
         rt.sender_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -175,6 +190,7 @@ def warm_chart_process(app: Application) -> None:
 
 async def post_init(app: Application) -> None:
     await open_store(app)
+    start_writes(app)
     await set_commands(app)
     await start_sender(app)
     watch_sighup(app)

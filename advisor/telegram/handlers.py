@@ -175,19 +175,39 @@ async def question(update: Update, context: AdvisorContext) -> None:
     decision = advisor.decide(text)
     OUTCOME.set(f"{decision.kind}:{decision.entry_id or '-'}:{decision.score:.0f}")
     user = update.effective_user
-    try:
-        await rt.require_store().questions.log(
-            user.id if user else None,
-            display(text)[:MAX_LOGGED_QUESTION],
-            decision.normalised[:MAX_LOGGED_QUESTION],
-            decision.kind,
-            decision.entry_id,
-            decision.score,
-            advisor.kb.version,
-        )
-    except StoreError as exc:
-        log.warning("could not log question: %s", exc)
+    log_question(
+        context,
+        user.id if user else None,
+        text,
+        decision.normalised,
+        decision.kind,
+        decision.entry_id,
+        decision.score,
+    )
     await send_view(update, context, views.decision_view(advisor.kb, decision, context.lang))
+
+
+def log_question(
+    context: AdvisorContext,
+    user_id: int | None,
+    text: str,
+    normalised: str,
+    kind: str,
+    entry_id: str | None = None,
+    score: float = 0.0,
+) -> None:
+    """Log a question behind the reply (`WriteQueue`): a busy database never delays the answer
+    and the row lands once it recovers."""
+    store, version = context.store, context.kb.version
+    row = (
+        user_id,
+        display(text)[:MAX_LOGGED_QUESTION],
+        normalised[:MAX_LOGGED_QUESTION],
+        kind,
+        entry_id,
+        score,
+    )
+    context.runtime.writes.submit("question log", lambda: store.questions.log(*row, version))
 
 
 async def unsupported(update: Update, context: AdvisorContext) -> None:

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from advisor.config import ConfigError, load_settings
+from advisor.records import StoreError
 from advisor.telegram.app import build_application
 from advisor.telegram.lifecycle import knowledge_or_explain, running, until_stopped
 
@@ -61,6 +62,10 @@ def setup_logging(level: str, token: str | None) -> None:
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
 
+EXIT_DATABASE = 3
+"""Exit code when the database cannot be written at start (the message says why)."""
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description="Run the HTX Advisor Telegram bot.")
     parser.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to")
@@ -101,8 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if kb is None:
         return 1
     app = build_application(settings, kb)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(app, args))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(app, args))
+    except StoreError as exc:  # read-only, locked by another process, not a database ...
+        print(f"the bot cannot start: {exc} (ADVISOR_DB={settings.db_path})", file=sys.stderr)
+        return EXIT_DATABASE
     return 0
 
 

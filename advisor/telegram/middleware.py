@@ -22,8 +22,9 @@ TOUCH_EVERY_S = 60.0
 async def track_user(update: Update, context: AdvisorContext) -> None:
     """Remember the user (first/last seen) and load their language into user_data.
 
-    An active user is written at most once a minute: `last_seen` needs no finer grain, and
-    skipping the write saves a database transaction on most updates."""
+    An active user is written at most once a minute (`last_seen` needs no finer grain), and a
+    known user's visit is written behind the reply (`WriteQueue`), so a busy database never
+    delays them; only a user's very first message waits for their row to exist."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
         return
@@ -34,17 +35,22 @@ async def track_user(update: Update, context: AdvisorContext) -> None:
     ):
         return
     context.user_data["seen"] = now
+    store = rt.require_store()
+    chat_id = chat.id if chat.type == ChatType.PRIVATE else user.id
+    telegram_lang = language_from_telegram(user.language_code)
     try:
-        stored = await rt.require_store().users.touch(
-            user.id,
-            chat.id if chat.type == ChatType.PRIVATE else user.id,
-            language_from_telegram(user.language_code),
-            user.username,
-        )
+        known = await store.users.get(user.id)  # a read: never waits for a writer
+        if known is not None:
+            context.user_data["lang"] = known.language
+            rt.writes.submit(
+                "last seen", lambda: store.users.touch(user.id, chat_id, telegram_lang, user.username)
+            )
+            return
+        stored = await store.users.touch(user.id, chat_id, telegram_lang, user.username)
         context.user_data["lang"] = stored.language
     except StoreError as exc:
         log.warning("could not record user %s: %s", user.id, exc)
-        context.user_data.setdefault("lang", language_from_telegram(user.language_code))
+        context.user_data.setdefault("lang", telegram_lang)
 
 
 async def flood_guard(update: Update, context: AdvisorContext) -> None:

@@ -18,6 +18,7 @@ from advisor.kb.changes import Changes, compare
 from advisor.kb.models import Problem
 from advisor.roles import Role
 from advisor.storage import Store
+from advisor.write_queue import WriteQueue
 
 
 async def _no_menu(user_id: int, role: Role) -> None:
@@ -41,6 +42,9 @@ class Runtime:
     charts: ProcessPoolExecutor | None = None
     flood_max: int = 6
     """Messages a user may send within a few seconds before one polite slow-down reply."""
+    writes: WriteQueue = field(default_factory=WriteQueue)
+    """Writes behind the reply (question log, last seen), retried until they land."""
+    writes_task: asyncio.Task | None = None
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu
     """Shows a user the command menu of their new role (set by the application)."""
 

@@ -60,7 +60,9 @@ class BotHarness:
         return self.app.bot_data["runtime"]
 
     async def feed(self, update: dict[str, Any]) -> None:
+        """Handle one update, then let the writes queued behind its reply land."""
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.runtime.writes.drain(5.0)
 
     def _new(self, chat_id: int, before: int) -> list[SentMessage]:
         return self.state.messages(chat_id)[before:]

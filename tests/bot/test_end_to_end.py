@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -137,3 +138,22 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return "State:\tZ" not in state
+
+
+async def test_a_database_locked_at_start_stops_the_bot_with_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "advisor.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("CREATE TABLE other (x)")
+    holder.execute("BEGIN IMMEDIATE")  # another process keeps the write lock
+    state = BotApiState()
+    try:
+        async with serve(state) as url:
+            process = await _start_bot(tmp_path, state, url)
+            output, _ = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    log = output.decode()
+    assert process.returncode == 3, log[-2000:]
+    assert "Traceback" not in log and "the bot cannot start" in log and "locked" in log
