@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 
 
 class StoreError(Exception):
-    """The database cannot do what was asked right now (locked, missing, read-only, full)."""
+    """The database cannot do what was asked (locked, missing, read-only, full, or a
+    constraint the data breaks)."""
+
+    def __init__(self, message: str, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+        """Worth retrying (busy, locked, read-only, I/O); False for data the schema refuses."""
 
 
 @dataclass(frozen=True)

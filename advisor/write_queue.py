@@ -55,6 +55,10 @@ class WriteQueue:
             try:
                 await write()
             except StoreError as exc:
+                if not exc.transient:  # the database will never take it: say so, go on
+                    log.error("%s refused by the database, dropped: %s", what, exc)
+                    self._pending.popleft()
+                    continue
                 self.failures += 1
                 log.warning(
                     "%s not written yet (%d waiting), retrying in %.1f s: %s", what, len(self), pause, exc

@@ -85,7 +85,7 @@ class Database:
             async with self.reader.execute(sql, params) as cursor:
                 return [dict(row) for row in await cursor.fetchall()]
         except sqlite3.Error as exc:
-            raise StoreError(str(exc)) from exc
+            raise _error(exc) from exc
 
     async def first(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = await self.all(sql, params)
@@ -100,7 +100,7 @@ class Database:
                 async with self.connection.execute(sql, params) as cursor:
                     return cursor.rowcount
             except sqlite3.Error as exc:
-                raise StoreError(str(exc)) from exc
+                raise _error(exc) from exc
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -109,7 +109,7 @@ class Database:
             try:
                 await self.connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(str(exc)) from exc
+                raise _error(exc) from exc
             try:
                 yield self.connection
                 await self.connection.execute("COMMIT")
@@ -117,8 +117,16 @@ class Database:
                 if self.connection.in_transaction:
                     await self.connection.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(str(exc)) from exc
+                    raise _error(exc) from exc
                 raise
+
+
+def _error(exc: sqlite3.Error) -> StoreError:
+    """An SQLite error for callers: retrying helps for a busy or unavailable database, never
+    for a constraint the data breaks."""
+    return StoreError(
+        str(exc), transient=not isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError)
+    )
 
 
 async def _check_writable(connection: aiosqlite.Connection) -> None:

@@ -137,6 +137,25 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at  TEXT    NOT NULL
     );
     """,
+    # 4: a question skipped in a flood is logged too (decision 'flood'); SQLite cannot change a
+    # CHECK constraint in place, so the table is rebuilt with its rows and index.
+    """
+    CREATE TABLE questions_new (
+        id          INTEGER PRIMARY KEY,
+        user_id     INTEGER,
+        text        TEXT    NOT NULL,
+        normalised  TEXT    NOT NULL,
+        decision    TEXT    NOT NULL CHECK (decision IN ('answer', 'suggest', 'decline', 'flood')),
+        entry_id    TEXT,
+        score       REAL    NOT NULL,
+        kb_version  TEXT    NOT NULL,
+        asked_at    TEXT    NOT NULL
+    );
+    INSERT INTO questions_new SELECT * FROM questions;
+    DROP TABLE questions;
+    ALTER TABLE questions_new RENAME TO questions;
+    CREATE INDEX questions_decision ON questions (decision, asked_at);
+    """,
 )
 
 

@@ -34,6 +34,7 @@ from advisor.telegram import delivery, handlers, middleware, officer
 from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
+from advisor.telegram.ordering import PerUserOrder
 from advisor.telegram.ratelimit import RateLimiter
 from advisor.telegram.runtime import Runtime
 from advisor.telegram.updates import TolerantUpdates
@@ -221,6 +222,7 @@ def build_application(
         builder.request(calls)
         .get_updates_request(TolerantUpdates(polling))
         .application_class(AdvisorApplication)
+        .concurrent_updates(PerUserOrder())
         .context_types(ContextTypes(context=AdvisorContext))
         .defaults(DEFAULTS)
         .rate_limiter(RateLimiter(overall_max_rate=0, max_retries=3))

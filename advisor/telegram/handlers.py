@@ -23,11 +23,10 @@ from advisor.records import StoreError
 from advisor.telegram import admin, coop, officer
 from advisor.telegram.browse import invalid
 from advisor.telegram.context import AdvisorContext
+from advisor.telegram.question_log import log_question
 from advisor.telegram.replies import OUTCOME, send_view
 
 log = logging.getLogger("advisor.bot")
-
-MAX_LOGGED_QUESTION = 2000
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -185,29 +184,6 @@ async def question(update: Update, context: AdvisorContext) -> None:
         decision.score,
     )
     await send_view(update, context, views.decision_view(advisor.kb, decision, context.lang))
-
-
-def log_question(
-    context: AdvisorContext,
-    user_id: int | None,
-    text: str,
-    normalised: str,
-    kind: str,
-    entry_id: str | None = None,
-    score: float = 0.0,
-) -> None:
-    """Log a question behind the reply (`WriteQueue`): a busy database never delays the answer
-    and the row lands once it recovers."""
-    store, version = context.store, context.kb.version
-    row = (
-        user_id,
-        display(text)[:MAX_LOGGED_QUESTION],
-        normalised[:MAX_LOGGED_QUESTION],
-        kind,
-        entry_id,
-        score,
-    )
-    context.runtime.writes.submit("question log", lambda: store.questions.log(*row, version))
 
 
 async def unsupported(update: Update, context: AdvisorContext) -> None:

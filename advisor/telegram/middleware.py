@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -9,13 +10,15 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from advisor import markup
+from advisor.folding import display
 from advisor.records import StoreError
 from advisor.telegram.context import AdvisorContext, language_from_telegram
+from advisor.telegram.question_log import log_question
 from advisor.telegram.replies import OUTCOME
 
 log = logging.getLogger("advisor.bot")
 
-FLOOD_WINDOW_S = 3.0
 TOUCH_EVERY_S = 60.0
 
 
@@ -54,20 +57,34 @@ async def track_user(update: Update, context: AdvisorContext) -> None:
 
 
 async def flood_guard(update: Update, context: AdvisorContext) -> None:
-    """More than `flood_max` messages in FLOOD_WINDOW_S: one polite reply, then silence."""
-    user = update.effective_user
-    if user is None or update.message is None:
+    """Answer every message, in order, unless the user sends faster than any person types
+    (`advisor.flood`); then the extra messages are logged, not answered, and listed to the user
+    once the burst is over. Commands always go through."""
+    user, message = update.effective_user, update.message
+    if user is None or message is None or (message.text or "").startswith("/"):
         return
-    rt = context.runtime
-    now = time.monotonic()
-    recent = [t for t in rt.flood.get(user.id, []) if now - t < FLOOD_WINDOW_S]
-    recent.append(now)
-    rt.flood[user.id] = recent
-    if len(recent) <= rt.flood_max:
+    flood = context.runtime.flood
+    if flood.admit(user.id, message.date.timestamp()):
         return
-    if len(recent) == rt.flood_max + 1:
-        OUTCOME.set("flood:warned")
-        await update.message.reply_text(context.ui("slow_down"))
-    else:
-        OUTCOME.set("flood:dropped")
+    OUTCOME.set("flood:skipped")
+    text = message.text or message.caption or ""
+    if text:
+        log_question(context, user.id, text, "", "flood")
+    if flood.skip(user.id, text or "…"):
+        context.application.create_task(_report_skipped(context, user.id, message.chat_id), update=update)
     raise ApplicationHandlerStop
+
+
+MAX_LISTED = 10
+
+
+async def _report_skipped(context: AdvisorContext, user_id: int, chat_id: int) -> None:
+    """Once the burst is over: one message naming the messages that were not answered."""
+    flood = context.runtime.flood
+    while (wait := flood.quiet_for(user_id)) > 0:
+        await asyncio.sleep(wait)
+    skipped = flood.take_skipped(user_id)
+    listed = "\n".join(f"• {markup.escape(display(text)[:80])}" for text in skipped[:MAX_LISTED])
+    more = context.ui("flood_more", count=str(len(skipped) - MAX_LISTED)) if len(skipped) > MAX_LISTED else ""
+    report = context.ui("flood_skipped", count=str(len(skipped)))
+    await context.bot.send_message(chat_id, f"{markup.escape(report)}\n{listed}{markup.escape(more)}")

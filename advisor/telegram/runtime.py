@@ -13,6 +13,7 @@ from advisor.answering import Advisor
 from advisor.broadcast import Sender
 from advisor.chart import exit_with_parent
 from advisor.config import Settings
+from advisor.flood import FloodGuard
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.kb.changes import Changes, compare
 from advisor.kb.models import Problem
@@ -38,10 +39,8 @@ class Runtime:
     store: Store | None = None
     sender: Sender | None = None
     sender_task: asyncio.Task | None = None
-    flood: dict[int, list[float]] = field(default_factory=dict)
+    flood: FloodGuard = field(default_factory=FloodGuard)
     charts: ProcessPoolExecutor | None = None
-    flood_max: int = 6
-    """Messages a user may send within a few seconds before one polite slow-down reply."""
     writes: WriteQueue = field(default_factory=WriteQueue)
     """Writes behind the reply (question log, last seen), retried until they land."""
     writes_task: asyncio.Task | None = None

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from advisor.config import Settings
+from advisor.flood import FloodGuard
 from advisor.kb import KnowledgeBase
 from advisor.telegram import lifecycle
 from advisor.telegram.app import build_application
@@ -43,7 +44,7 @@ class BotHarness:
         requests = FakeRequest(state), FakeRequest(state, read_timeout=None)
         app = build_application(replace(settings, token=state.token), kb, requests)
         runtime = app.bot_data["runtime"]
-        runtime.flood_max = 1000  # scripted users type faster than people; see test_flood
+        runtime.flood = FloodGuard(limit=1000)  # scripted users type faster than people; see test_flood
         # Charts in a thread: the chart process post_init spawns and warms would double the
         # suite's time, one per test; what a chart shows does not depend on where it is drawn.
         runtime.charts = ThreadPoolExecutor(max_workers=1)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import sqlite3
 
+import pytest
+from telegram import Update
+
+from advisor.flood import FloodGuard
 from advisor.telegram import callbacks
 from tests.bot.conftest import MEMBER
 from tests.bot.harness import BotHarness, button_data, buttons
@@ -153,14 +158,28 @@ async def test_stickers_edits_and_long_texts_never_crash(bot: BotHarness) -> Non
     assert reply and all(len(m.text) <= 4096 for m in reply)
 
 
-async def test_flood_gets_one_slow_down_reply(bot: BotHarness) -> None:
-    bot.runtime.flood_max = 6
-    sent = []
-    for _ in range(12):
-        sent.extend(await bot.say(MEMBER, "ocop"))
-    slow = [m for m in sent if "chờ" in m.text]
-    assert len(slow) == 1
-    assert len(sent) < 12
+async def test_queued_questions_are_all_answered_in_order(bot: BotHarness) -> None:
+    """A phone back online delivers eight questions and /help at once: all answered, in order."""
+    bot.runtime.flood = FloodGuard()  # the real limits
+    questions = ["ocop", "le phi nhan hieu", "hoa don dien tu", "chu ky so"] * 2
+    replies = []
+    for text in [*questions, "/help"]:
+        replies.append(await bot.say(MEMBER, text))
+    assert all(replies) and "/assess" in replies[-1][-1].text
+
+
+async def test_a_flood_is_logged_in_full_and_the_skipped_messages_are_listed_once(bot: BotHarness) -> None:
+    bot.runtime.flood = FloodGuard(limit=5, quiet_s=1.0)
+    for n in range(8):
+        await bot.say(MEMBER, f"ocop {n}")
+    assert await bot.say(MEMBER, "/help")  # commands always go through
+    await asyncio.sleep(1.5)  # the burst is over
+    [report] = [m.text for m in bot.state.messages(MEMBER) if "gửi lại từng câu" in m.text]
+    assert "3 tin" in report and all(f"ocop {n}" in report for n in (5, 6, 7))
+    assert "ocop 4" not in report
+    logged = await bot.runtime.store.reports.export("questions")
+    assert [row["text"] for row in logged] == [f"ocop {n}" for n in range(8)]
+    assert [row["decision"] for row in logged].count("flood") == 3
 
 
 async def test_group_messages_only_when_addressed(bot: BotHarness) -> None:
@@ -203,3 +222,23 @@ async def test_a_user_who_blocked_the_bot_during_an_edit_is_recorded(bot: BotHar
     bot.state.block(MEMBER)  # between the tap and the bot's edit
     await bot.feed(pressed)
     assert (await bot.runtime.store.users.get(MEMBER)).blocked_at is not None
+
+
+async def test_a_question_is_answered_while_another_process_locks_the_database(bot: BotHarness) -> None:
+    """The reply does not wait for the lock; the question is logged once the lock is gone."""
+    await bot.say(MEMBER, "/start")
+    holder = sqlite3.connect(bot.runtime.settings.db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        before = len(bot.state.messages(MEMBER))
+        update = bot.state.user_says(MEMBER, "lệ phí đăng ký nhãn hiệu bao nhiêu")
+        await bot.app.process_update(Update.de_json(update, bot.app.bot))
+        [answer] = bot.state.messages(MEMBER)[before:]
+        assert "nhãn hiệu" in answer.text.lower()
+        assert len(bot.runtime.writes) == 1  # the log waits for the lock, nothing is lost
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    await bot.runtime.writes.drain(15.0)
+    logged = await bot.runtime.store.reports.export("questions")
+    assert [row["text"] for row in logged][-1] == "lệ phí đăng ký nhãn hiệu bao nhiêu"

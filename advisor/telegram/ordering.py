@@ -1,0 +1,68 @@
+"""Different users at once, each user's updates in order.
+
+python-telegram-bot handles updates one at a time by default: one user's slow moment (a
+Telegram call that times out, a 429 for their chat, a database write waiting for a lock)
+would hold up everyone. With this processor, updates run concurrently, except that the
+updates of one user (or one chat, when there is no user) wait for each other in arrival
+order: a member's eight queued questions are answered in the order they were sent, and a
+flow's steps never race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+MAX_CONCURRENT_UPDATES = 1024
+"""Updates in progress at once (mostly waiting on the network); one user's burst waits on its
+own lock without holding anyone else back."""
+
+
+@dataclass
+class _Turns:
+    """One user's lock and how many of their updates hold or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class PerUserOrder(BaseUpdateProcessor):
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._turns: dict[object, _Turns] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
+        key = _key(update)
+        if key is None:
+            await coroutine
+            return
+        turns = self._turns.setdefault(key, _Turns())
+        turns.users += 1
+        try:
+            async with turns.lock:  # asyncio locks are fair: waiters go in arrival order
+                await coroutine
+        finally:
+            turns.users -= 1
+            if turns.users == 0:  # nobody of this user is waiting: forget them
+                del self._turns[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _key(update: object) -> object:
+    """Whose order an update belongs to: its user, else its chat; None runs it freely."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    if update.effective_chat is not None:
+        return ("chat", update.effective_chat.id)
+    return None
