@@ -35,6 +35,7 @@ class Action(StrEnum):
     BACK = "ab"  # assessment id, question id
     PAUSE = "ap"  # assessment id
     HISTORY = "hist"
+    RESULT = "res"  # assessment id: a stored result shown again in full, chart included
     # an officer's notice
     AUDIENCE_SECTOR = "bs"  # sector id
     AUDIENCE_LEVEL = "bl"  # level number

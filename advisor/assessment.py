@@ -153,7 +153,14 @@ class Questionnaire:
             option = answers.get(question.id)
             if self.applies(question, answers) and option is not None and 0 <= option < len(question.options):
                 earned[question.pillar] += question.options[option].score
-        pillar_scores = {p: round(100.0 * earned[p] / possible[p], 1) if possible[p] else 0.0 for p in earned}
+        return self.result(
+            {p: round(100.0 * earned[p] / possible[p], 1) if possible[p] else 0.0 for p in earned}
+        )
+
+    def result(self, pillar_scores: Mapping[str, float]) -> Result:
+        """The result of pillar scores (a stored result is shown again from these, so what a
+        member sees later is what was stored, whatever happened to the first sending)."""
+        pillar_scores = {p.id: float(pillar_scores.get(p.id, 0.0)) for p in self.pillars}
         overall = round(sum(pillar_scores.values()) / len(pillar_scores), 1) if pillar_scores else 0.0
         level = self.levels[0]
         for candidate in self.levels:

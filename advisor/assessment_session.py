@@ -117,6 +117,25 @@ class AssessmentSessions:
         answers = await self.store.assessments.answers(assessment.id)
         return self.questionnaire.progress(assessment.current_question, answers)
 
+    async def stored_result(self, user_id: int, raw_id: str) -> Step | None:
+        """A finished assessment of the member's cooperative, shown again from what was stored;
+        None for another cooperative's, an unfinished one or forged data."""
+        coop = await self.store.coops.of_user(user_id)
+        assessment = await self.store.assessments.get(int(raw_id)) if raw_id.isdigit() else None
+        if coop is None or assessment is None or assessment.coop_id != coop.id or assessment.status != "done":
+            return None
+        past = await self.store.assessments.history(coop.id)
+        older = [
+            a for a in past if (a.finished_at or "", a.id) < (assessment.finished_at or "", assessment.id)
+        ]
+        result = self.questionnaire.result(assessment.pillar_scores)
+        return Step("finished", assessment, None, {}, result, older[0] if older else None)
+
+    async def last_result(self, coop: Coop) -> Assessment | None:
+        """The cooperative's latest finished assessment, if any."""
+        past = await self.store.assessments.history(coop.id, limit=1)
+        return past[0] if past else None
+
     async def finish(self, assessment: Assessment, updated: bool = False) -> Step:
         """Score and store the result with its questionnaire version."""
         answers = await self.store.assessments.answers(assessment.id)

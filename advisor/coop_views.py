@@ -99,9 +99,15 @@ def profile_view(kb: KnowledgeBase, coop: Coop, invite_link: str, lang: str, int
 
 
 def intro_view(
-    kb: KnowledgeBase, questionnaire: Questionnaire, coop: Coop, lang: str, resumable: bool
+    kb: KnowledgeBase,
+    questionnaire: Questionnaire,
+    coop: Coop,
+    lang: str,
+    resumable: bool,
+    last: Assessment | None = None,
 ) -> View:
-    """Before the first question: what it is, for which cooperative; start or resume."""
+    """Before the first question: what it is, for which cooperative; start or resume, or see
+    the last result again (it is stored, whatever happened to its first sending)."""
     title = pick(lang, questionnaire.title, questionnaire.title_en)
     intro = pick(lang, questionnaire.intro, questionnaire.intro_en)
     paragraphs = [
@@ -114,6 +120,8 @@ def intro_view(
     ]
     if resumable:
         rows.append((Button(kb.ui.get("assess_restart", lang), (Action.ASSESS, "new")),))
+    if last is not None:
+        rows.append((Button(kb.ui.get("result_last_button", lang), (Action.RESULT, str(last.id))),))
     rows.append((Button(kb.ui.get("history_button", lang), (Action.HISTORY,)), *menu_row(kb, lang)))
     return View(tuple(paragraphs), tuple(rows))
 
@@ -260,8 +268,17 @@ def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang
         )
     if lines:
         paragraphs.append("\n".join(lines))
+    opens = [
+        (Button(f"📊 {_date(item.finished_at)} · {item.overall:.0f}", (Action.RESULT, str(item.id))),)
+        for item in past[:HISTORY_BUTTONS]
+    ]
     rows = [
+        *opens,
         (Button(kb.ui.get("assess_again" if past else "assess_begin", lang), (Action.ASSESS, "new")),),
         menu_row(kb, lang),
     ]
     return View(tuple(paragraphs), tuple(rows))
+
+
+HISTORY_BUTTONS = 8
+"""Past results that can be opened in full from /history (the newest)."""

@@ -64,3 +64,18 @@ async def test_assessment_on_an_older_questionnaire_is_closed_not_mixed(store: S
     assert (await store.assessments.get(old.id)).status != "open"
     step = await sessions.begin(1, coop, resume=True)
     assert step.kind == "question" and step.assessment.id != old.id
+
+
+async def test_a_stored_result_is_only_the_own_cooperatives(store: Store, questionnaire) -> None:
+    sessions = AssessmentSessions(store, questionnaire)
+    coop = await _coop(store)
+    step = await sessions.begin(1, coop, resume=True)
+    raw_id = str(step.assessment.id)
+    assert await sessions.stored_result(1, raw_id) is None  # not finished yet
+    while step.kind == "question":
+        step = await sessions.answer(1, raw_id, step.question.id, "1")
+    shown = await sessions.stored_result(1, raw_id)
+    assert shown.result == step.result and shown.previous is None
+    assert await sessions.last_result(coop) == (await store.assessments.get(int(raw_id)))
+    assert await sessions.stored_result(2, raw_id) is None  # user 2 has no cooperative
+    assert await sessions.stored_result(1, "x") is None

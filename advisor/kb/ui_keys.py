@@ -166,6 +166,7 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "sector_transport",
     "short_description",
     "flood_skipped",
+    "result_last_button",
     "flood_more",
     "source_line",
     "stats_deliveries",

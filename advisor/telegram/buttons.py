@@ -43,6 +43,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.BACK: coop.on_back,
     Action.PAUSE: coop.on_pause,
     Action.HISTORY: command_button(coop.history),
+    Action.RESULT: coop.on_result,
     **{
         action: partial(officer.on_audience, action=action)
         for action in (

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from advisor import coop_views
 from advisor.assessment import Questionnaire, Result
@@ -158,8 +160,21 @@ async def assess(update: Update, context: AdvisorContext) -> None:
     if updated:
         await send_view(update, context, context.text_view("assess_updated", menu=False))
     OUTCOME.set("assess:intro")
-    view = coop_views.intro_view(context.kb, sessions.questionnaire, coop, context.lang, open_one is not None)
+    last = await sessions.last_result(coop)
+    view = coop_views.intro_view(
+        context.kb, sessions.questionnaire, coop, context.lang, open_one is not None, last
+    )
     await send_view(update, context, view)
+
+
+async def on_result(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    """📊: a stored result shown again in full, with its chart."""
+    step = await context.sessions.stored_result(update.effective_user.id, args[0]) if args else None
+    if step is None:
+        return await _refuse(update, context, Step("stale"))
+    OUTCOME.set(f"assess:result:{step.assessment.id}")
+    await _show(update, context, step, edit=False)
+    return False
 
 
 async def _show(update: Update, context: AdvisorContext, step: Step, edit: bool) -> None:
@@ -168,15 +183,32 @@ async def _show(update: Update, context: AdvisorContext, step: Step, edit: bool)
         await send_view(update, context, context.text_view("assess_updated", menu=False))
     questionnaire = context.sessions.questionnaire
     if step.kind == "finished":
-        OUTCOME.set(f"assess:done:{step.assessment.id}:{step.result.level.id}")
         view = coop_views.result_view(context.kb, questionnaire, step.result, step.previous, context.lang)
-        await send_view(update, context, view)
-        await send_chart(update, context, questionnaire, step.result, step.previous)
+        await _retried(lambda: send_view(update, context, view))
+        await _retried(lambda: send_chart(update, context, questionnaire, step.result, step.previous))
         return
     view = coop_views.question_view(
         context.kb, questionnaire, step.assessment.id, step.question, step.answers, context.lang
     )
     await (edit_view if edit else send_view)(update, context, view)
+
+
+RESULT_ATTEMPTS = 3
+RESULT_RETRY_S = 1.0
+
+
+async def _retried(send: Callable[[], Awaitable[object]]) -> None:
+    """A result is worth a second try when Telegram failed to take it (5xx, timeout); if it
+    still fails, it stays one tap away ("📊" under /assess and /history)."""
+    for attempt in range(1, RESULT_ATTEMPTS + 1):
+        try:
+            await send()
+            return
+        except (TimedOut, NetworkError) as exc:
+            if isinstance(exc, BadRequest) or attempt == RESULT_ATTEMPTS:
+                raise
+            log.warning("sending a result failed (attempt %d), retrying: %s", attempt, exc)
+            await asyncio.sleep(RESULT_RETRY_S * attempt)
 
 
 async def on_assess(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
@@ -207,7 +239,8 @@ async def on_answer(update: Update, context: AdvisorContext, args: tuple[str, ..
     step = await context.sessions.answer(update.effective_user.id, *args)
     if step.kind not in ("question", "finished"):
         return await _refuse(update, context, step)
-    OUTCOME.set(f"assess:answer:{args[0]}:{args[1]}:{args[2]}")
+    done = f"assess:done:{args[0]}:{step.result.level.id}" if step.kind == "finished" else ""
+    OUTCOME.set(done or f"assess:answer:{args[0]}:{args[1]}:{args[2]}")
     await update.callback_query.answer(context.ui("assess_saving"))
     await _show(update, context, step, edit=True)
     return True

@@ -206,3 +206,20 @@ async def test_editing_the_questionnaire_between_assessments(tmp_path: Path, rea
     done = await second.runtime.store.assessments.history(coop.id)
     assert len(done) == 1 and done[0].version == real_kb.assessment.version  # the past result is intact
     await second.stop()
+
+
+async def test_a_stored_result_opens_again_from_assess_and_history(bot: BotHarness) -> None:
+    """Whatever happened to the first sending, the result is one tap away, chart included."""
+    await register(bot, MEMBER)
+    [intro] = await bot.say(MEMBER, "/assess")
+    await bot.press(MEMBER, intro, "Bắt đầu")
+    first_time = await answer_all(bot, MEMBER, option=2)
+    [intro] = await bot.say(MEMBER, "/assess")
+    again = await bot.press(MEMBER, intro, "Xem lại kết quả")
+    assert again[0].text == first_time[0].text and again[-1].kind == "photo"
+    [history] = await bot.say(MEMBER, "/history")
+    from_history = await bot.press(MEMBER, history, "📊")
+    assert from_history[0].text == first_time[0].text
+    forged = button_data(history, "📊").rsplit(":", 1)[0] + ":99999"
+    await bot.press_data(ADMIN, history, forged, forge=True)  # unknown or not theirs: refused
+    assert bot.last_answer()
