@@ -157,3 +157,34 @@ async def test_a_database_locked_at_start_stops_the_bot_with_one_line(tmp_path: 
     log = output.decode()
     assert process.returncode == 3, log[-2000:]
     assert "Traceback" not in log and "the bot cannot start" in log and "locked" in log
+
+
+async def test_eight_queued_questions_and_help_are_all_answered_in_order(tmp_path: Path) -> None:
+    """A phone back online: nine messages waiting before the bot even polls."""
+    state = BotApiState()
+    questions = [
+        ("lệ phí đăng ký nhãn hiệu", "nhãn hiệu"),
+        ("hóa đơn điện tử là gì", "hóa đơn"),
+        ("chữ ký số", "chữ ký số"),
+        ("ocop là gì", "ocop"),
+    ] * 2
+    async with serve(state) as url:
+        state.user_says(USER, "/start")
+        for text, _ in questions:
+            state.user_says(USER, text)
+        state.user_says(USER, "/help")
+        process = await _start_bot(tmp_path, state, url, asyncio.subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                texts = [m.text or "" for m in state.messages(USER)]
+                if texts and "/assess" in texts[-1] and len(texts) >= 10:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 20)
+    texts = [m.text.lower() for m in state.messages(USER)][1:]  # after the greeting
+    assert "/assess" in texts[-1] and len(texts) >= 9
+    position = 0
+    for _, expected in questions:  # each answer in turn, in the order asked
+        position = next(i for i in range(position, len(texts)) if expected in texts[i]) + 1
