@@ -28,6 +28,7 @@ import itertools
 import os
 import platform
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.answering import Advisor  # noqa: E402
+from advisor.flood import FLOOD_LIMIT, FLOOD_WINDOW_S  # noqa: E402
 from advisor.kb import KnowledgeBase, load_knowledge  # noqa: E402
 from advisor.telegram import render  # noqa: E402
 from advisor.views import decision_view  # noqa: E402
@@ -48,7 +50,7 @@ from tgemu.state import BotApiState  # noqa: E402
 
 KNOWLEDGE = ROOT / "knowledge"
 FIRST_USER = 700_000
-USER_BURST, USER_WINDOW_S = 5, 3.2  # the bot warns after more than 6 messages within 3 s
+USER_BURST, USER_WINDOW_S = FLOOD_LIMIT - 1, FLOOD_WINDOW_S + 0.5  # stay under the flood limit
 REPLY_TIMEOUT_S = 60.0
 TARGET_RATE, TARGET_RSS_MB = 200.0, 150.0
 
@@ -74,7 +76,7 @@ class Load:
     answered: int = 0
     unexpected: int = 0  # bot messages to a user with nothing in flight (e.g. a slow-down reply)
     slow_down: int = 0
-    slow_down_text: str = ""  # the start of the flood guard's reply
+    slow_down_text: str = ""  # the start of the flood guard's list of skipped messages
 
     def ask(self, user: int, text: str, expected: int) -> None:
         self.in_flight.setdefault(user, deque()).append(Asked(expected, time.perf_counter()))
@@ -206,7 +208,7 @@ async def run_variant(
     events = state.subscribe()
     users = list(range(FIRST_USER, FIRST_USER + args.users))
     load = Load(state, questions, users)
-    load.slow_down_text = kb.ui.get("slow_down", "vi").split("<")[0].strip()[:20]
+    load.slow_down_text = kb.ui.get("flood_skipped", "vi")[:20]
     consumer = asyncio.create_task(consume(load, events))
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp:
         env = dict(
@@ -312,7 +314,7 @@ def print_table(results: list[dict], args: argparse.Namespace, kb: KnowledgeBase
         )
     print()
     print(
-        "| bot | start-up to first getUpdates | slow-down replies | unexpected messages | "
+        "| bot | start-up to first getUpdates | flood reports | unexpected messages | "
         "Bot API errors (not 409/429) | 429s | ERROR log lines |"
     )
     print("|---|---|---|---|---|---|---|")
@@ -343,6 +345,103 @@ def print_table(results: list[dict], args: argparse.Namespace, kb: KnowledgeBase
     )
 
 
+LOCK_S = 10.0
+BYSTANDERS = 20
+
+
+async def replies_to(state: BotApiState, user: int, count: int, timeout: float = REPLY_TIMEOUT_S) -> float:
+    """Seconds until `user` has `count` bot messages (inf on timeout)."""
+    started = time.perf_counter()
+    while len([m for m in state.messages(user) if m.from_bot]) < count:
+        if time.perf_counter() - started > timeout:
+            return float("inf")
+        await asyncio.sleep(0.005)
+    return time.perf_counter() - started
+
+
+async def resilience(questions: list[tuple[str, int]]) -> list[dict]:
+    """Two moments that used to stall or drop: one member's phone delivering nine messages at
+    once while others ask, and another process holding the database's write lock for 10 s."""
+    state = BotApiState()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-resilience-") as tmp:
+        db = Path(tmp) / "advisor.db"
+        env = dict(
+            os.environ, TELEGRAM_BOT_TOKEN=state.token, ADVISOR_DB=str(db), ADVISOR_KNOWLEDGE=str(KNOWLEDGE)
+        )
+        async with serve(state) as url:
+            env["TELEGRAM_API_URL"] = url
+            proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "bot.py")],
+                cwd=tmp,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                users = [FIRST_USER + n for n in range(BYSTANDERS + 1)]
+                for user in users:  # every user known to the bot first
+                    state.user_says(user, "/start")
+                await asyncio.gather(*(replies_to(state, u, 1) for u in users))
+                burst_user, bystanders = users[0], users[1:]
+                before = {u: len([m for m in state.messages(u) if m.from_bot]) for u in users}
+
+                burst = [questions[n % len(questions)] for n in range(8)]
+                for text, _ in burst:
+                    state.user_says(burst_user, text)
+                state.user_says(burst_user, "/help")
+                for n, user in enumerate(bystanders):
+                    state.user_says(user, questions[(n + 8) % len(questions)][0])
+                expected = before[burst_user] + sum(count for _, count in burst) + 1
+                burst_time, *others = await asyncio.gather(
+                    replies_to(state, burst_user, expected),
+                    *(replies_to(state, u, before[u] + 1) for u in bystanders),
+                )
+                got = len([m for m in state.messages(burst_user) if m.from_bot]) - before[burst_user]
+                wanted = expected - before[burst_user]
+                rows.append(
+                    {
+                        "case": "9 messages at once from one phone, 20 others asking",
+                        "answered": f"{got} of {wanted} reply messages in {burst_time:.2f} s",
+                        "max_other": max(others),
+                    }
+                )
+
+                holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+                holder.execute("BEGIN IMMEDIATE")
+                before = {u: len([m for m in state.messages(u) if m.from_bot]) for u in bystanders}
+                for n, user in enumerate(bystanders):
+                    state.user_says(user, questions[(n + 20) % len(questions)][0])
+                waits = await asyncio.gather(
+                    *(replies_to(state, u, before[u] + 1, LOCK_S) for u in bystanders)
+                )
+                await asyncio.sleep(max(0.0, LOCK_S - max(waits)))
+                holder.execute("ROLLBACK")
+                holder.close()
+                await asyncio.sleep(3.0)  # the queued log writes land
+                logged = sqlite3.connect(db).execute("SELECT count(*) FROM questions").fetchone()[0]
+                rows.append(
+                    {
+                        "case": f"database write-locked by another process for {LOCK_S:.0f} s",
+                        "answered": f"{sum(w != float('inf') for w in waits)}/{len(bystanders)}; "
+                        f"questions logged after: {logged}",
+                        "max_other": max(waits),
+                    }
+                )
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                await asyncio.to_thread(proc.wait, 30)
+    return rows
+
+
+def print_resilience(rows: list[dict]) -> None:
+    print()
+    print("| case | answered | max latency of the other users |")
+    print("|---|---|---|")
+    for row in rows:
+        print(f"| {row['case']} | {row['answered']} | {row['max_other'] * 1000:.0f} ms |")
+
+
 async def main_async(args: argparse.Namespace) -> None:
     result = load_knowledge(KNOWLEDGE)
     assert result.kb is not None, [str(p) for p in result.errors[:5]]
@@ -350,6 +449,7 @@ async def main_async(args: argparse.Namespace) -> None:
     questions = expected_replies(kb)
     results = [await run_variant("bot.py (as shipped)", kb, questions, args)]
     print_table(results, args, kb, len(questions))
+    print_resilience(await resilience(questions))
 
 
 def main() -> None:

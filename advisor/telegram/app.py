@@ -206,6 +206,10 @@ async def post_shutdown(app: Application) -> None:
         rt.store = None
 
 
+CONNECTIONS = 256
+"""HTTP connections to the Bot API for sends (python-telegram-bot's own default): updates are
+handled concurrently, and one connection would queue every user's reply behind another's."""
+
 DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
 """Every message is HTML from `render` and shows no link preview: set once, for every send."""
 
@@ -215,7 +219,7 @@ def build_application(
 ) -> Application:
     """The bot's Application. `requests` (for calls, for polling) default to HTTP to
     `settings.base_url`; tests pass requests to an emulated Bot API in-process."""
-    calls, polling = requests or (HTTPXRequest(), HTTPXRequest(connection_pool_size=1))
+    calls, polling = requests or (HTTPXRequest(connection_pool_size=CONNECTIONS), HTTPXRequest())
     builder = ApplicationBuilder().token(settings.token or "").base_url(settings.base_url)
     builder = builder.base_file_url(settings.base_url.removesuffix("/bot") + "/file/bot")
     app = (

@@ -203,15 +203,24 @@ async def ignore(update: Update, context: AdvisorContext) -> None:
 
 
 async def on_error(update: object, context: AdvisorContext) -> None:
-    """Log with context and tell the user something went wrong; never raise from here."""
-    OUTCOME.set("error")
+    """Log with context and tell the user something went wrong; never raise from here.
+
+    A database that stayed busy past its wait (`busy_timeout`) is said as such: the member's
+    step was not saved and trying again in a moment will work."""
+    busy = isinstance(context.error, StoreError)
+    OUTCOME.set("error:database" if busy else "error")
     user_id = getattr(getattr(update, "effective_user", None), "id", None)
-    log.error("error handling update from user %s: %r", user_id, context.error, exc_info=context.error)
+    if busy:
+        log.warning("database unavailable for user %s: %s", user_id, context.error)
+    else:
+        log.error("error handling update from user %s: %r", user_id, context.error, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, context.ui("error"))
+        await context.bot.send_message(
+            update.effective_chat.id, context.ui("store_busy" if busy else "error")
+        )
     except TelegramError as exc:
         log.warning("could not tell user %s about the error: %s", user_id, exc)

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-MAX_CONCURRENT_UPDATES = 1024
-"""Updates in progress at once (mostly waiting on the network); one user's burst waits on its
-own lock without holding anyone else back."""
+MAX_WAITING_UPDATES = 4096
+"""Updates accepted at once, most of them waiting for their user's turn or a running slot."""
+MAX_RUNNING_UPDATES = 32
+"""Updates actually running at once. Enough that one user's slow moment never holds up the
+others, few enough that hundreds of simultaneous requests do not swamp the HTTP connection
+pool (its bookkeeping grows with the requests in flight: measured in bench/bench_bot.py)."""
 
 
 @dataclass
@@ -31,19 +34,22 @@ class _Turns:
 
 
 class PerUserOrder(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+    def __init__(self, running: int = MAX_RUNNING_UPDATES) -> None:
+        super().__init__(MAX_WAITING_UPDATES)
         self._turns: dict[object, _Turns] = {}
+        self._running = asyncio.Semaphore(running)
+        """Taken after the user's turn: a user's queued updates never hold a running slot."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
         key = _key(update)
         if key is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         turns = self._turns.setdefault(key, _Turns())
         turns.users += 1
-        try:
-            async with turns.lock:  # asyncio locks are fair: waiters go in arrival order
+        try:  # asyncio locks and semaphores are fair: waiters go in arrival order
+            async with turns.lock, self._running:
                 await coroutine
         finally:
             turns.users -= 1

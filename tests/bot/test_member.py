@@ -242,3 +242,18 @@ async def test_a_question_is_answered_while_another_process_locks_the_database(b
     await bot.runtime.writes.drain(15.0)
     logged = await bot.runtime.store.reports.export("questions")
     assert [row["text"] for row in logged][-1] == "lệ phí đăng ký nhãn hiệu bao nhiêu"
+
+
+async def test_a_step_the_busy_database_cannot_save_says_so(bot: BotHarness) -> None:
+    """Registering needs a write; while another process keeps the lock past the wait, the
+    member is told the system is busy (not a bare error), and can try again later."""
+    await bot.say(MEMBER, "/start")
+    holder = sqlite3.connect(bot.runtime.settings.db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        [reply] = await bot.say(MEMBER, "/register")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "bận" in reply.text
+    assert await bot.say(MEMBER, "/register")  # works again once the lock is gone
