@@ -69,3 +69,13 @@ def make_kb(root: Path, faq: str | None = None, extra: dict[str, str] | None = N
 @pytest.fixture
 def tiny_kb_dir(tmp_path: Path) -> Path:
     return make_kb(tmp_path / "knowledge")
+
+
+@pytest.fixture(scope="session")
+def real_kb():
+    """The shipped knowledge base, loaded once."""
+    from advisor.kb import load_knowledge
+
+    result = load_knowledge(KNOWLEDGE)
+    assert result.kb is not None, [str(p) for p in result.errors]
+    return result.kb

@@ -39,3 +39,22 @@ def test_broadcast_draft_rules_without_telegram() -> None:
     assert may_cancel(access(1, Settings(admins=frozenset({1})), None), 1, notice)
     assert may_cancel(access(42, Settings(officers=frozenset({42})), None), 42, notice)
     assert not may_cancel(access(43, Settings(officers=frozenset({43})), None), 43, notice)
+
+
+def test_officer_views_without_telegram(real_kb) -> None:
+    """What an officer sees is data: the audience marks the choices, the preview offers
+    scheduling only before a time is typed, a bound officer gets no province picker."""
+    from advisor.officer_views import audience_view, preview_view
+
+    draft = Draft(step="audience", text="x", html="x", sectors=["trade"], levels=[2])
+    view = audience_view(real_kb, draft, 12, None, "vi")
+    labels = [button.label for row in view.buttons for button in row]
+    assert "12" in view.paragraphs[0] and sum(label.startswith("✅") for label in labels) == 2
+    bound = audience_view(real_kb, draft, 3, "Huế", "vi")
+    assert len(bound.buttons) == len(view.buttons) - 1 and "Huế" in bound.paragraphs[0]
+    actions = [b.action[0] for row in preview_view(real_kb, 3, None, "vi").buttons for b in row]
+    assert "bt" in actions
+    actions = [
+        b.action[0] for row in preview_view(real_kb, 3, "25/12/2026 08:00", "vi", False).buttons for b in row
+    ]
+    assert "bt" not in actions and "bk" in actions

@@ -11,14 +11,14 @@ import re
 
 from telegram import Update
 
-from advisor import gaps, markup, provinces
+from advisor import gaps, officer_views, provinces
 from advisor.coop_views import VIETNAM
 from advisor.exports import csv_text
 from advisor.roles import Access, Role
 from advisor.telegram.access import access_of, allowed
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, send_view
-from advisor.views import View, menu_row, ui_html
+from advisor.views import ui_html
 
 OFFICER_EXPORTS = ("cooperatives", "assessments", "results")
 ADMIN_EXPORTS = ("questions", "feedback", "users", "deliveries", "audit", "gaps", *OFFICER_EXPORTS)
@@ -95,32 +95,8 @@ async def reload(update: Update, context: AdvisorContext) -> None:
     await context.store.audit.record(
         update.effective_user.id, "reload", "ok" if changes else f"{len(problems)} errors"
     )
-    kb, lang = rt.kb, context.lang
-    if changes is None:
-        OUTCOME.set(f"reload:failed:{len(problems)}")
-        # one <code> block per problem: a long list is split between paragraphs, never inside a tag
-        listing = tuple(f"<code>{markup.escape(str(p)[:1000])}</code>" for p in problems[:40])
-        header = ui_html(kb, "reload_failed", lang, count=str(len(problems)))
-        await send_view(update, context, View((header, *listing)))
-        return
-    OUTCOME.set("reload:ok")
-    assessment = "; " + kb.ui.get("reload_assessment", lang) if changes.assessment_changed else ""
-    parts = [
-        ui_html(
-            kb,
-            "reload_ok",
-            lang,
-            version=kb.version,
-            added=str(len(changes.added)),
-            removed=str(len(changes.removed)),
-            edited=str(len(changes.edited)),
-            assessment=assessment,
-        )
-    ]
-    for label, ids in (("+", changes.added), ("−", changes.removed), ("✎", changes.edited)):
-        if ids:
-            parts.append(markup.escape(f"{label} " + ", ".join(ids[:30])))
-    await send_view(update, context, View(tuple(parts)))
+    OUTCOME.set("reload:ok" if changes is not None else f"reload:failed:{len(problems)}")
+    await send_view(update, context, officer_views.reload_view(rt.kb, changes, problems, context.lang))
 
 
 async def gaps_command(update: Update, context: AdvisorContext) -> None:
@@ -128,28 +104,10 @@ async def gaps_command(update: Update, context: AdvisorContext) -> None:
     if await allowed(update, context, Role.ADMIN) is None:
         return
     store = context.store
-    kb, lang = context.runtime.kb, context.lang
     groups = gaps.group(await store.questions.declined())
-    paragraphs = [ui_html(kb, "gaps_title", lang)]
-    if not groups:
-        paragraphs.append(ui_html(kb, "gaps_empty", lang))
-    for gap in groups:
-        examples = " | ".join(gap.examples)
-        paragraphs.append(f"<b>{gap.count}×</b> {markup.escape(examples[:300])}")
     disliked = await store.feedback.disliked()
-    if disliked:
-        titles = {
-            row["entry_id"]: kb.entries[row["entry_id"]].title
-            for row in disliked
-            if row["entry_id"] in kb.entries
-        }
-        lines = []
-        for row in disliked[:15]:
-            title = markup.escape(titles.get(row["entry_id"], row["entry_id"]))
-            lines.append(f"• {title}: 👎 {row['down']} / 👍 {row['up']}")
-        paragraphs.append(ui_html(kb, "gaps_disliked", lang) + "\n" + "\n".join(lines))
     OUTCOME.set(f"gaps:{len(groups)}")
-    await send_view(update, context, View(tuple(paragraphs)))
+    await send_view(update, context, officer_views.gaps_view(context.kb, groups, disliked, context.lang))
 
 
 async def stats(update: Update, context: AdvisorContext) -> None:
@@ -158,43 +116,9 @@ async def stats(update: Update, context: AdvisorContext) -> None:
     if granted is None:
         return
     figures = await context.store.reports.stats(granted.scope)
-    kb, lang = context.runtime.kb, context.lang
-    asked = sum(day["asked"] for day in figures["per_day"])
-    answered = sum(day["answered"] or 0 for day in figures["per_day"])
-    scope = " " + context.ui("broadcast_scope", province=granted.scope) if granted.scope else ""
-    paragraphs = [
-        ui_html(
-            kb,
-            "stats_text",
-            lang,
-            scope=scope,
-            users=str(figures["users"]),
-            reachable=str(figures["reachable"]),
-            blocked=str(figures["blocked"]),
-            coops=str(figures["cooperatives"]),
-            asked=str(asked),
-            rate=str(round(100 * answered / asked)) if asked else "0",
-        )
-    ]
-    if figures["top_entries"]:
-        lines = [f"• {markup.escape(row['entry_id'])}: {row['n']}" for row in figures["top_entries"]]
-        paragraphs.append(ui_html(kb, "stats_top", lang) + "\n" + "\n".join(lines))
-    if figures["by_level"]:
-        lines = [
-            f"• {row['level']} {markup.escape(row['level_name'] or '')}: {row['n']}"
-            for row in figures["by_level"]
-        ]
-        paragraphs.append(ui_html(kb, "stats_levels", lang) + "\n" + "\n".join(lines))
-    if figures["by_province"]:
-        lines = [
-            f"• {markup.escape(row['province'])}: {row['n']} ({row['mean']})"
-            for row in figures["by_province"]
-        ]
-        paragraphs.append(ui_html(kb, "stats_provinces", lang) + "\n" + "\n".join(lines))
-    if figures["deliveries"]:
-        text = ", ".join(f"{status} {n}" for status, n in sorted(figures["deliveries"].items()))
-        paragraphs.append(ui_html(kb, "stats_deliveries", lang, figures=text))
-    await send_view(update, context, View(tuple(paragraphs), (menu_row(kb, lang),)))
+    await send_view(
+        update, context, officer_views.stats_view(context.kb, figures, granted.scope, context.lang)
+    )
 
 
 async def export(update: Update, context: AdvisorContext) -> None:

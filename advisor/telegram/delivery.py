@@ -11,25 +11,10 @@ import datetime as dt
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
-from advisor.broadcast import Outcome, eta_seconds
-from advisor.kb.models import KnowledgeBase
+from advisor import officer_views
+from advisor.broadcast import Outcome
 from advisor.records import Broadcast
 from advisor.telegram.ratelimit import NO_RETRY
-
-
-def progress_text(
-    kb: KnowledgeBase, broadcast: Broadcast, counts: dict[str, int], lang: str, rate: float = 25.0
-) -> str:
-    left = counts.get("pending", 0) + counts.get("sending", 0)
-    values = {key: str(counts.get(key, 0)) for key in ("sent", "blocked", "failed", "unknown")}
-    if broadcast.status in ("done", "cancelled"):
-        total = sum(counts.values())
-        status = kb.ui.get(f"status_{broadcast.status}", lang)
-        return kb.ui.get(
-            "broadcast_report", lang, id=str(broadcast.id), status=status, total=str(total), **values
-        )
-    eta = " " + kb.ui.get("broadcast_eta", lang, seconds=str(round(eta_seconds(left, rate)))) if left else ""
-    return kb.ui.get("broadcast_progress", lang, id=str(broadcast.id), left=str(left), eta=eta, **values)
 
 
 def telegram_sender(app: Application):
@@ -67,7 +52,7 @@ def progress_reporter(app: Application):
         rt = app.bot_data["runtime"]
         author = await rt.require_store().users.get(broadcast.author_id)
         lang = author.language if author else "vi"
-        text = progress_text(rt.kb, broadcast, counts, lang, rt.settings.broadcast_rate)
+        text = officer_views.progress_text(rt.kb, broadcast, counts, lang, rt.settings.broadcast_rate)
         try:
             if broadcast.progress_message_id:
                 await app.bot.edit_message_text(text, broadcast.author_chat, broadcast.progress_message_id)

@@ -14,16 +14,14 @@ import logging
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 
-from advisor import coop_views, markup
+from advisor import markup, officer_views
 from advisor.actions import Action
 from advisor.broadcast_draft import BROADCAST_FLOW, Draft, format_time, listed_author, may_cancel
-from advisor.kb.models import SECTORS
 from advisor.roles import Access, Role
 from advisor.telegram.access import allowed
 from advisor.telegram.context import AdvisorContext
-from advisor.telegram.delivery import progress_text
 from advisor.telegram.replies import OUTCOME, edit_view, send_view
-from advisor.views import Button, View, menu_row, ui_html
+from advisor.views import View
 
 log = logging.getLogger("advisor.bot")
 
@@ -92,63 +90,8 @@ async def _count(context: AdvisorContext, draft: Draft, granted: Access) -> int:
 
 
 async def _audience_view(context: AdvisorContext, draft: Draft, granted: Access) -> View:
-    kb, lang = context.kb, context.lang
     count = await _count(context, draft, granted)
-    scope = " " + context.ui("broadcast_scope", province=granted.scope) if granted.scope else ""
-
-    def mark(on: bool, label: str) -> str:
-        return ("✅ " if on else "") + label
-
-    rows: list[tuple[Button, ...]] = []
-    sector_buttons = [
-        Button(mark(s in draft.sectors, kb.ui.get(f"sector_{s}", lang)), (Action.AUDIENCE_SECTOR, s))
-        for s in SECTORS
-    ]
-    rows.extend(tuple(sector_buttons[i : i + 2]) for i in range(0, len(sector_buttons), 2))
-    levels = kb.assessment.levels if kb.assessment else ()
-    rows.append(
-        tuple(
-            Button(
-                mark(level.id in draft.levels, context.ui("audience_level", level=str(level.id))),
-                (Action.AUDIENCE_LEVEL, str(level.id)),
-            )
-            for level in levels
-        )
-    )
-    rows.append(
-        (
-            Button(
-                mark(draft.not_assessed, context.ui("audience_not_assessed")), (Action.AUDIENCE_NOT_ASSESSED,)
-            ),
-        )
-    )
-    if granted.scope is None:
-        label = context.ui("audience_provinces")
-        if draft.provinces:
-            label += f" ({len(draft.provinces)})"
-        rows.append((Button(label, (Action.AUDIENCE_PROVINCE_PAGE, "0")),))
-    rows.append(
-        (
-            Button(context.ui("broadcast_preview_button"), (Action.PREVIEW,)),
-            Button(context.ui("broadcast_cancel"), (Action.DISCARD,)),
-        )
-    )
-    html = ui_html(kb, "broadcast_audience", lang, scope=scope, count=str(count))
-    if draft.provinces:
-        html += "\n📍 " + markup.escape(", ".join(draft.provinces))
-    return View((html,), tuple(rows))
-
-
-def _province_toggle_view(context: AdvisorContext, draft: Draft, page: int) -> View:
-    return coop_views.province_page_view(
-        context.kb,
-        page,
-        context.lang,
-        pick=Action.AUDIENCE_PROVINCE,
-        turn=Action.AUDIENCE_PROVINCE_PAGE,
-        chosen=frozenset(draft.provinces),
-        done=Button(context.ui("audience_done"), (Action.AUDIENCE,)),
-    )
+    return officer_views.audience_view(context.kb, draft, count, granted.scope, context.lang)
 
 
 async def _draft(update: Update, context: AdvisorContext) -> tuple[Access, Draft] | None:
@@ -188,7 +131,9 @@ async def on_audience(update: Update, context: AdvisorContext, args: tuple[str, 
         else:
             number = args[0] if args else "0"
         page = int(number) if number.lstrip("-").isdigit() else 0
-        await edit_view(update, context, _province_toggle_view(context, draft, page))
+        await edit_view(
+            update, context, officer_views.province_toggle_view(context.kb, draft, page, context.lang)
+        )
         return False
     draft.step = "audience"
     await _save(update, context, draft)
@@ -207,20 +152,9 @@ async def on_preview(update: Update, context: AdvisorContext, args: tuple[str, .
         await update.callback_query.answer(context.ui("broadcast_nobody"), show_alert=True)
         return True
     await context.bot.send_message(update.effective_chat.id, draft.html)
-    when = " " + context.ui("broadcast_when", time=format_time(draft.send_at)) if draft.send_at else ""
-    rows = (
-        (
-            Button(context.ui("broadcast_send"), (Action.CONFIRM,)),
-            Button(context.ui("broadcast_schedule"), (Action.SCHEDULE,)),
-        ),
-        (
-            Button(context.ui("broadcast_edit_audience"), (Action.AUDIENCE,)),
-            Button(context.ui("broadcast_cancel"), (Action.DISCARD,)),
-        ),
-    )
-    html = ui_html(context.kb, "broadcast_preview", context.lang, count=str(count), when=when)
+    when = format_time(draft.send_at) if draft.send_at else None
     OUTCOME.set(f"broadcast:preview:{count}")
-    await send_view(update, context, View((html,), rows))
+    await send_view(update, context, officer_views.preview_view(context.kb, count, when, context.lang))
     return False
 
 
@@ -245,15 +179,9 @@ async def _schedule_time(
         return
     await _save(update, context, draft)
     count = await _count(context, draft, granted)
-    when_text = " " + context.ui("broadcast_when", time=when.strftime("%d/%m/%Y %H:%M"))
-    rows = (
-        (
-            Button(context.ui("broadcast_send"), (Action.CONFIRM,)),
-            Button(context.ui("broadcast_cancel"), (Action.DISCARD,)),
-        ),
-    )
-    html = ui_html(context.kb, "broadcast_preview", context.lang, count=str(count), when=when_text)
-    await send_view(update, context, View((html,), rows))
+    when_text = when.strftime("%d/%m/%Y %H:%M")
+    view = officer_views.preview_view(context.kb, count, when_text, context.lang, scheduling=False)
+    await send_view(update, context, view)
 
 
 async def on_confirm(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
@@ -277,7 +205,7 @@ async def on_confirm(update: Update, context: AdvisorContext, args: tuple[str, .
         view = context.text_view("broadcast_scheduled", id=str(created.id), count=str(count), time=time)
         await send_view(update, context, view)
     else:
-        text = progress_text(context.kb, created, {"pending": count}, context.lang)
+        text = officer_views.progress_text(context.kb, created, {"pending": count}, context.lang)
         message = await send_view(update, context, View((markup.escape(text),)))
         if message is not None:
             await store.broadcasts.set_progress_message(created.id, message.message_id)
@@ -308,37 +236,8 @@ async def broadcasts(update: Update, context: AdvisorContext) -> None:
     store = context.store
     author = listed_author(granted, update.effective_user.id)
     recent = await store.broadcasts.recent(limit=10, author_id=author)
-    kb, lang = context.runtime.kb, context.lang
-    lines, rows = [], []
-    for item in recent:
-        counts = await store.deliveries.counts(item.id)
-        preview = markup.html_visible_text(item.html).replace("\n", " ")[:40]
-        lines.append(
-            markup.escape(
-                kb.ui.get(
-                    "broadcast_line",
-                    lang,
-                    id=str(item.id),
-                    time=format_time(item.send_at),
-                    status=kb.ui.get(f"status_{item.status}", lang),
-                    sent=str(counts.get("sent", 0)),
-                    total=str(sum(counts.values())),
-                    preview=preview,
-                )
-            )
-        )
-        if item.status in ("scheduled", "sending"):
-            rows.append(
-                (
-                    Button(
-                        kb.ui.get("broadcast_stop", lang, id=str(item.id)),
-                        (Action.STOP_BROADCAST, str(item.id)),
-                    ),
-                )
-            )
-    rows.append(menu_row(kb, lang))
-    body = "\n".join(lines) if lines else ui_html(kb, "broadcasts_empty", lang)
-    await send_view(update, context, View((ui_html(kb, "broadcasts_title", lang), body), tuple(rows)))
+    listed = [(item, await store.deliveries.counts(item.id)) for item in recent]
+    await send_view(update, context, officer_views.broadcasts_view(context.kb, listed, context.lang))
 
 
 async def on_cancel_broadcast(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:

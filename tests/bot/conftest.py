@@ -7,18 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.kb import KnowledgeBase, load_knowledge
+from advisor.kb import KnowledgeBase
 from tests.bot.harness import BotHarness, settings_for
-from tests.conftest import KNOWLEDGE
 
 ADMIN, OFFICER, MEMBER = 900, 800, 100
-
-
-@pytest.fixture(scope="session")
-def real_kb() -> KnowledgeBase:
-    result = load_knowledge(KNOWLEDGE)
-    assert result.kb is not None, [str(p) for p in result.errors]
-    return result.kb
 
 
 @pytest.fixture
