@@ -112,9 +112,14 @@ class Questionnaire:
         return next((p for p in self.pillars if p.id == pillar_id), None)
 
     def applies(self, question: Question, answers: Mapping[str, int]) -> bool:
-        """A question applies unless its condition's question was answered otherwise."""
+        """A question applies when it has no condition or its condition's answer meets it."""
         condition = question.only_if
         return condition is None or answers.get(condition.question) in condition.options
+
+    def may_apply(self, question: Question, answers: Mapping[str, int]) -> bool:
+        """Applies, or may still once its condition's question is answered."""
+        condition = question.only_if
+        return condition is None or condition.question not in answers or self.applies(question, answers)
 
     def applicable(self, answers: Mapping[str, int]) -> list[Question]:
         return [q for q in self.questions if self.applies(q, answers)]
@@ -139,8 +144,11 @@ class Questionnaire:
         return None
 
     def progress(self, question_id: str, answers: Mapping[str, int]) -> tuple[int, int]:
-        """(position of this question, number of questions that apply now), 1-based."""
-        applicable = [q.id for q in self.applicable(answers)]
+        """(position of this question, number of questions that apply or may still), 1-based.
+
+        Counting the questions that may still apply keeps the total from growing midway
+        ("Câu 12/18" after "Câu 1/17"); it can only shrink when an answer rules one out."""
+        applicable = [q.id for q in self.questions if self.may_apply(q, answers)]
         position = applicable.index(question_id) + 1 if question_id in applicable else len(applicable)
         return position, len(applicable)
 

@@ -153,16 +153,17 @@ def question_view(
     ]
     controls = [Button(kb.ui.get("assess_pause", lang), (Action.PAUSE, str(assessment_id)))]
     if questionnaire.before(question.id, answers) is not None:
-        controls.insert(
-            0, Button("◀ " + kb.ui.get("back", lang), (Action.BACK, str(assessment_id), question.id))
-        )
+        controls.insert(0, Button(kb.ui.get("back", lang), (Action.BACK, str(assessment_id), question.id)))
     rows.append(tuple(controls))
     return View((heading, markup.escape(question.wording(lang))), tuple(rows))
 
 
 def paused_view(kb: KnowledgeBase, number: int, total: int, lang: str) -> View:
+    """Paused at question `number`: every answer is kept; continue now or later with /assess."""
+    resume = Button(kb.ui.get("assess_resume", lang), (Action.ASSESS, "go"))
     return View(
-        (_ui(kb, "assess_paused", lang, number=str(number), total=str(total)),), (menu_row(kb, lang),)
+        (_ui(kb, "assess_paused", lang, number=str(number), total=str(total)),),
+        ((resume,), menu_row(kb, lang)),
     )
 
 
@@ -213,7 +214,7 @@ def result_view(
     for pillar in questionnaire.pillars:
         score = result.pillar_scores[pillar.id]
         change = _delta(score, before.get(pillar.id))
-        lines.append(f"• {markup.escape(pillar.name(lang))}: <b>{score:.0f}</b>/100{change}")
+        lines.append(f"• {markup.escape(pillar.name(lang))}: <b>{score:.0f}</b> / 100{change}")
     paragraphs.append("\n".join(lines))
     entries: list[str] = []
     programmes: list[str] = []
@@ -263,7 +264,7 @@ def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang
     for index, item in enumerate(past):
         older = past[index + 1].overall if index + 1 < len(past) else None
         lines.append(
-            f"• {_date(item.finished_at)}: <b>{item.overall:.0f}</b>/100 · "
+            f"• {_date(item.finished_at)}: <b>{item.overall:.0f}</b> / 100 · "
             f"{markup.escape(item.level_name or '')}{_delta(item.overall or 0, older)}"
         )
     if lines:

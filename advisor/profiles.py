@@ -19,16 +19,23 @@ PROFILE_FLOW = "profile"
 FIELDS = ("name", "province", "sector", "members")
 """Asked in this order when registering; editing asks one of them."""
 MAX_NAME = 200
-MAX_MEMBERS = 1_000_000
+MAX_MEMBERS = 100_000
+"""Far above the largest cooperatives (a few thousand members): more is a typing slip."""
 INVITE_CODE = re.compile(r"[\w-]{1,32}")
 
 
 def parse_members(text: str) -> int | None:
-    """ "25", "khoảng 30 thành viên", "1.200" -> a positive count; anything else -> None."""
-    digits = re.findall(r"\d[\d.,]*", text)
-    if len(digits) != 1:
+    """ "25", "khoảng 30 thành viên", "1.200" -> a positive count; anything else -> None.
+
+    A dot or comma only groups thousands ("1.200", "1,200"): "12.5" is not a count of people,
+    and "-5" is not a count at all."""
+    numbers = re.findall(r"[\-−]?\d[\d.,]*", text)
+    if len(numbers) != 1 or numbers[0][0] in "-−":
         return None
-    value = int(re.sub(r"[.,]", "", digits[0]))
+    number = numbers[0].rstrip(".,")
+    if not re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+|\d+", number):
+        return None
+    value = int(re.sub(r"[.,]", "", number))
     return value if 0 < value <= MAX_MEMBERS else None
 
 
@@ -49,9 +56,10 @@ INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\u061c\ufeff\u00ad]")
 
 
 def _acceptable_name(text: str) -> bool:
+    """A name people can read and say: some letters, nothing hidden or reversed."""
     if not 1 <= len(text) <= MAX_NAME or text.startswith("/") or DIRECTION_OVERRIDES.search(text):
         return False
-    return bool(INVISIBLE.sub("", text).strip())
+    return any(ch.isalpha() for ch in INVISIBLE.sub("", text))
 
 
 def read_field(name: str, text: str) -> Reply:

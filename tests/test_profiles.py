@@ -28,6 +28,10 @@ async def store(tmp_path: Path):
         ("0", None),
         ("hai mươi", None),
         ("3 hay 4", None),
+        ("-5", None),
+        ("12.5", None),
+        ("1,000,000", None),
+        ("1,200 người.", 1200),
     ],
 )
 def test_member_count_parsing(text: str, count: int | None) -> None:
@@ -68,3 +72,4 @@ def test_names_that_hide_or_reverse_text_are_refused() -> None:
     assert read_field("name", "\u200b\u200b\u2060").problem == "bad_name"
     assert read_field("name", "HTX \u202eanéh").problem == "bad_name"
     assert read_field("name", "HTX Rau\u200bsạch").value == "HTX Rau\u200bsạch"
+    assert read_field("name", "😀").problem == "bad_name"

@@ -21,7 +21,7 @@ from advisor.chart import pillar_chart
 from advisor.profiles import FIELDS, ProfileDraft, read_button, read_field
 from advisor.records import Assessment, Coop
 from advisor.telegram.context import AdvisorContext
-from advisor.telegram.replies import OUTCOME, edit_view, send_view
+from advisor.telegram.replies import OUTCOME, clear_buttons, edit_view, send_view
 
 log = logging.getLogger("advisor.bot")
 
@@ -183,6 +183,8 @@ async def _show(update: Update, context: AdvisorContext, step: Step, edit: bool)
         await send_view(update, context, context.text_view("assess_updated", menu=False))
     questionnaire = context.sessions.questionnaire
     if step.kind == "finished":
+        if edit:  # the last question's buttons would answer an assessment that is over
+            await clear_buttons(update)
         view = coop_views.result_view(context.kb, questionnaire, step.result, step.previous, context.lang)
         await _retried(lambda: send_view(update, context, view))
         await _retried(lambda: send_chart(update, context, questionnaire, step.result, step.previous))

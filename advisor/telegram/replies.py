@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
-from telegram.error import BadRequest, Forbidden, TimedOut
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 
 from advisor.telegram import render
 from advisor.telegram.context import AdvisorContext
@@ -77,6 +77,17 @@ async def edit_view(update: Update, context: AdvisorContext, view: View) -> None
             await send_view(update, context, view)
             return
         raise
+
+
+async def clear_buttons(update: Update) -> None:
+    """Remove the pressed message's buttons (their step is over); failing that changes nothing."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as exc:
+        log.info("could not clear the buttons of message %s: %s", query.message.message_id, exc)
 
 
 def command_button(

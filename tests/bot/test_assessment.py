@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from advisor.kb import load_knowledge
@@ -91,7 +92,8 @@ async def test_full_assessment_logs_every_answer_and_shows_result_and_chart(bot:
     assert "Câu 1/" in first.text
     final = await answer_all(bot, MEMBER, option=3)
     result, chart = final[0], final[-1]
-    assert "Kết quả" in result.text and "/100" in result.text
+    assert "Kết quả" in result.text and " / 100" in result.text
+    assert not re.search(r"/\w", result.text)  # nothing a Telegram client would turn into a command
     assert chart.kind == "photo" and chart.photo.startswith(b"\x89PNG")
     answers = await bot.runtime.store.reports.export("assessments")
     questions = {row["question_id"] for row in answers}
@@ -174,7 +176,7 @@ async def test_retake_shows_change_and_history(bot: BotHarness) -> None:
     final = await answer_all(bot, MEMBER, option=3)
     assert "Lần trước" in final[0].text and "▲" in final[0].text
     [history] = await bot.say(MEMBER, "/history")
-    assert history.text.count("/100") == 2
+    assert history.text.count(" / 100") == 2
 
 
 async def test_editing_the_questionnaire_between_assessments(tmp_path: Path, real_kb) -> None:
@@ -223,3 +225,19 @@ async def test_a_stored_result_opens_again_from_assess_and_history(bot: BotHarne
     forged = button_data(history, "📊").rsplit(":", 1)[0] + ":99999"
     await bot.press_data(ADMIN, history, forged, forge=True)  # unknown or not theirs: refused
     assert bot.last_answer()
+
+
+async def test_numbering_back_pause_and_the_finished_questions_buttons(bot: BotHarness) -> None:
+    await register(bot, MEMBER)
+    [intro] = await bot.say(MEMBER, "/assess")
+    [question] = await bot.press(MEMBER, intro, "Bắt đầu")
+    totals = [int(re.search(r"Câu \d+/(\d+)", question.text).group(1))]
+    assert totals[0] == 18 and "18 câu" in intro.text  # the intro and the first question agree
+    await bot.press(MEMBER, question, "Thấy rõ, là việc ưu tiên")
+    question = bot.refreshed(question)
+    assert [label for label, _ in buttons(question) if "Quay lại" in label] == ["◀ Quay lại"]
+    await bot.press(MEMBER, question, "Tạm dừng")  # the question becomes the paused message
+    [again] = await bot.press(MEMBER, bot.refreshed(question), "Làm tiếp")
+    assert "Câu 2/" in again.text
+    final = await answer_all(bot, MEMBER, option=3)
+    assert final and buttons(bot.refreshed(again)) == []  # the last question's buttons are gone
