@@ -29,6 +29,7 @@ class Action(StrEnum):
     PROFILE_PROVINCE = "prv"  # province number
     PROVINCE_PAGE = "prp"  # page
     PROFILE_EDIT = "pe"  # field name
+    PROFILE_NAME = "pn"  # "yes": the typed text is the name; "no": it was a question
     # the self-assessment
     ASSESS = "as"  # [ "go" resume | "new" start over ]
     ANSWER = "a"  # assessment id, question id, option number

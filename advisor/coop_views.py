@@ -27,6 +27,15 @@ PROFILE_FIELDS = ("name", "province", "sector", "members")
 # --- profile ------------------------------------------------------------------------------
 
 
+def name_or_question_view(kb: KnowledgeBase, text: str, lang: str) -> View:
+    """The reply to "what is the cooperative's name?" reads like a question: which is it?"""
+    rows = (
+        (Button(kb.ui.get("name_is_name", lang), (Action.PROFILE_NAME, "yes")),),
+        (Button(kb.ui.get("name_is_question", lang), (Action.PROFILE_NAME, "no")),),
+    )
+    return View((_ui(kb, "name_or_question", lang, name=text[:200]),), rows)
+
+
 def prompt_view(kb: KnowledgeBase, field: str, lang: str, error: str | None = None) -> View:
     """Ask for one profile field; `error` is a ui key explaining why the last reply was refused."""
     paragraphs = [_ui(kb, error, lang)] if error else []

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from advisor import provinces
+from advisor.folding import fold
 from advisor.kb.models import SECTORS
 from advisor.records import Coop
 from advisor.storage import Store
@@ -78,6 +79,36 @@ def read_field(name: str, text: str) -> Reply:
     return Reply(problem="choose_from_buttons")  # the sector is picked from buttons
 
 
+QUESTION_MARKERS = (
+    "bao nhieu",
+    "nhu the nao",
+    "the nao",
+    "la gi",
+    "o dau",
+    "tai sao",
+    "vi sao",
+    "lam sao",
+    "co phai",
+    "duoc khong",
+    "co duoc",
+    "khi nao",
+    "bao gio",
+    "thu tuc",
+    "cho hoi",
+    "xin hoi",
+    "hoi ve",
+    "can gi",
+)
+"""Folded phrases that make a reply read as a question, not as a cooperative's name."""
+
+
+def looks_like_question(text: str) -> bool:
+    """A reply to "what is the cooperative's name?" that reads like a question instead (members
+    type their question wherever they are): confirmed before it is stored as a name."""
+    words = f" {fold(text)} "
+    return text.rstrip().endswith("?") or any(f" {marker} " in words for marker in QUESTION_MARKERS)
+
+
 def read_button(name: str, value: str) -> str | None:
     """A picked button's value for the field being asked; None for forged or stale data."""
     if name == "sector" and value in SECTORS:
@@ -93,13 +124,17 @@ class ProfileDraft:
     data: dict[str, str | int] = field(default_factory=dict)
     then: str = ""
     """What to open once saved ("assess": the member came from /assess without a profile)."""
+    pending: str = ""
+    """A name that reads like a question, waiting for the member to say which it is."""
 
     @classmethod
     def from_state(cls, state: dict) -> ProfileDraft:
-        return cls(list(state["steps"]), dict(state.get("data", {})), state.get("then", ""))
+        return cls(
+            list(state["steps"]), dict(state.get("data", {})), state.get("then", ""), state.get("pending", "")
+        )
 
     def state(self) -> dict:
-        return {"steps": self.steps, "data": self.data, "then": self.then}
+        return {"steps": self.steps, "data": self.data, "then": self.then, "pending": self.pending}
 
     @property
     def asking(self) -> str:
@@ -127,11 +162,16 @@ class Profiles:
         await self.store.flows.set(user_id, PROFILE_FLOW, draft.state())
         return draft
 
+    async def keep(self, user_id: int, draft: ProfileDraft) -> None:
+        """Store the draft as it is (a pending name to confirm)."""
+        await self.store.flows.set(user_id, PROFILE_FLOW, draft.state())
+
     async def give(self, user_id: int, draft: ProfileDraft, value: str | int) -> ProfileDraft | Saved:
         """Keep the value of the field asked; the draft asking the next field, or the saved
         profile when every field is known (a new cooperative, or an edit of the user's own)."""
         name, *rest = draft.steps
         draft.data[name] = value
+        draft.pending = ""
         if rest:
             draft.steps = rest
             await self.store.flows.set(user_id, PROFILE_FLOW, draft.state())

@@ -38,6 +38,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.PROFILE_PROVINCE: coop.on_province,
     Action.PROVINCE_PAGE: coop.on_province_page,
     Action.PROFILE_EDIT: coop.on_profile_edit,
+    Action.PROFILE_NAME: coop.on_name_or_question,
     Action.ASSESS: coop.on_assess,
     Action.ANSWER: coop.on_answer,
     Action.BACK: coop.on_back,
@@ -76,10 +77,35 @@ async def on_stale(update: Update, context: AdvisorContext) -> None:
     await send_view(update, context, views.main_menu_view(context.kb, context.lang, "menu_updated"))
 
 
+ELSEWHERE = frozenset(
+    {
+        Action.MENU,
+        Action.TOPIC,
+        Action.ENTRY,
+        Action.GUIDE,
+        Action.KINDS,
+        Action.KIND,
+        Action.SECTORS,
+        Action.SECTOR,
+        Action.HELP,
+        Action.NOTICES,
+        Action.ASSESS,
+        Action.HISTORY,
+        Action.RESULT,
+        Action.PROFILE_EDIT,
+    }
+)
+"""Taps that take the member somewhere else: they leave a pending flow (a profile or notice
+being typed), so the next text is a question again. A flow's own buttons keep it, and so do
+privileged buttons, which are refused to anyone without the role anyway."""
+
+
 def _routed(handler: ButtonHandler) -> Callable[[Update, AdvisorContext], Awaitable[None]]:
     async def route(update: Update, context: AdvisorContext) -> None:
         data = callbacks.decode(update.callback_query.data)
         OUTCOME.set(f"button:{data.action}")
+        if data.action in ELSEWHERE and update.effective_user is not None:
+            await context.leave_flow(update.effective_user.id)
         if not await handler(update, context, data.args):
             await update.callback_query.answer()
 

@@ -35,8 +35,11 @@ class Command:
     """Listed in Telegram's command menu (reached by a button otherwise)."""
 
     async def run(self, update: Update, context: AdvisorContext) -> None:
-        """The handler, with the command's name as the update's outcome unless it says more."""
+        """The handler, with the command's name as the update's outcome unless it says more.
+        A command leaves any pending flow first (/cancel says whether there was one)."""
         OUTCOME.set(self.name)
+        if self.name != "cancel" and update.effective_user is not None:
+            await context.leave_flow(update.effective_user.id)
         await self.callback(update, context)
 
 

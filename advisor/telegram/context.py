@@ -8,15 +8,20 @@ keeps its service objects in `bot_data`.
 
 from __future__ import annotations
 
+import logging
+
 from telegram.ext import CallbackContext, ExtBot
 
 from advisor import views
 from advisor.assessment_session import AssessmentSessions
 from advisor.kb import KnowledgeBase
 from advisor.profiles import Profiles
+from advisor.records import StoreError
 from advisor.storage import Store
 from advisor.telegram.runtime import Runtime
 from advisor.views import View
+
+log = logging.getLogger("advisor.bot")
 
 
 def language_from_telegram(code: str | None) -> str:
@@ -57,6 +62,17 @@ class AdvisorContext(CallbackContext[ExtBot, dict, dict, dict]):
         if questionnaire is None:
             raise RuntimeError("the knowledge base has no assessment.yaml")
         return AssessmentSessions(self.store, questionnaire)
+
+    async def leave_flow(self, user_id: int | None) -> bool:
+        """End the user's pending flow (a profile or notice being typed), if any: a command or
+        a tap elsewhere means the member moved on, and their next text is a question again."""
+        if user_id is None:
+            return False
+        try:  # a read first: most taps and commands come with no flow, and need no write
+            return await self.store.flows.get(user_id) is not None and await self.store.flows.end(user_id)
+        except StoreError as exc:
+            log.warning("could not end the flow of %s: %s", user_id, exc)
+            return False
 
     def ui(self, key: str, **values: str) -> str:
         """A ui.yaml text in the user's language."""

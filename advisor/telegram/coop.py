@@ -18,8 +18,9 @@ from advisor import coop_views
 from advisor.assessment import Questionnaire, Result
 from advisor.assessment_session import Step
 from advisor.chart import pillar_chart
-from advisor.profiles import FIELDS, ProfileDraft, read_button, read_field
+from advisor.profiles import FIELDS, ProfileDraft, looks_like_question, read_button, read_field
 from advisor.records import Assessment, Coop
+from advisor.telegram.asking import answer
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, clear_buttons, edit_view, send_view
 
@@ -85,6 +86,14 @@ async def profile_text(update: Update, context: AdvisorContext, state: dict) -> 
         view = coop_views.prompt_view(context.kb, draft.asking, context.lang, reply.problem)
         await send_view(update, context, view)
         return
+    if draft.asking == "name" and looks_like_question(str(reply.value)):
+        draft.pending = str(reply.value)
+        await context.profiles.keep(update.effective_user.id, draft)
+        OUTCOME.set("profile:name_or_question")
+        await send_view(
+            update, context, coop_views.name_or_question_view(context.kb, draft.pending, context.lang)
+        )
+        return
     if reply.old_province:
         view = context.text_view("province_mapped", old=reply.old_province, new=str(reply.value))
         await send_view(update, context, view)
@@ -116,6 +125,22 @@ async def _on_pick(update: Update, context: AdvisorContext, field: str, raw: str
         await update.callback_query.answer(context.ui("button_invalid"))
         return True
     await _give(update, context, draft, value)
+    return False
+
+
+async def on_name_or_question(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    """The member says whether the question-like reply was the name, or a question to answer."""
+    user_id = update.effective_user.id
+    draft = await context.profiles.draft(user_id)
+    if draft is None or not draft.pending or args not in (("yes",), ("no",)):
+        await update.callback_query.answer(context.ui("button_invalid"))
+        return True
+    await clear_buttons(update)
+    if args[0] == "yes":
+        await _give(update, context, draft, draft.pending)
+    else:
+        await context.leave_flow(user_id)
+        await answer(update, context, draft.pending)
     return False
 
 

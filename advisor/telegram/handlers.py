@@ -21,9 +21,9 @@ from advisor.folding import display
 from advisor.profiles import PROFILE_FLOW
 from advisor.records import StoreError
 from advisor.telegram import admin, coop, officer
+from advisor.telegram.asking import answer
 from advisor.telegram.browse import invalid
 from advisor.telegram.context import AdvisorContext
-from advisor.telegram.question_log import log_question
 from advisor.telegram.replies import OUTCOME, send_view
 
 log = logging.getLogger("advisor.bot")
@@ -56,7 +56,7 @@ async def start(update: Update, context: AdvisorContext) -> None:
 
 async def menu(update: Update, context: AdvisorContext) -> None:
     """/menu: the main menu (leaves a half-typed flow, as the menu is a fresh start)."""
-    await _end_flow(update, context)
+    await context.leave_flow(update.effective_user.id if update.effective_user else None)
     await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang))
 
 
@@ -88,18 +88,9 @@ async def lang(update: Update, context: AdvisorContext) -> None:
     await send_view(update, context, views.main_menu_view(context.runtime.kb, wanted, "lang_changed"))
 
 
-async def _end_flow(update: Update, context: AdvisorContext) -> bool:
-    user = update.effective_user
-    try:
-        return user is not None and await context.store.flows.end(user.id)
-    except StoreError as exc:
-        log.warning("could not end the flow of %s: %s", user.id, exc)
-        return False
-
-
 async def cancel(update: Update, context: AdvisorContext) -> None:
     """/cancel: leave any flow; always works, even when there is none."""
-    had_flow = await _end_flow(update, context)
+    had_flow = await context.leave_flow(update.effective_user.id if update.effective_user else None)
     OUTCOME.set("cancel" if had_flow else "cancel:none")
     key = "cancelled" if had_flow else "nothing_to_cancel"
     await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang, key))
@@ -163,27 +154,8 @@ async def text_message(update: Update, context: AdvisorContext) -> None:
 
 
 async def question(update: Update, context: AdvisorContext) -> None:
-    """Free text outside a flow is a question: answer, suggest or decline, and log it."""
-    message = update.effective_message
-    text = message.text
-    bot_name = context.bot.username
-    if bot_name:
-        text = text.replace(f"@{bot_name}", " ")
-    rt = context.runtime
-    advisor = rt.advisor  # one consistent knowledge base for this whole update
-    decision = advisor.decide(text)
-    OUTCOME.set(f"{decision.kind}:{decision.entry_id or '-'}:{decision.score:.0f}")
-    user = update.effective_user
-    log_question(
-        context,
-        user.id if user else None,
-        text,
-        decision.normalised,
-        decision.kind,
-        decision.entry_id,
-        decision.score,
-    )
-    await send_view(update, context, views.decision_view(advisor.kb, decision, context.lang))
+    """Free text outside a flow is a question."""
+    await answer(update, context, update.effective_message.text)
 
 
 async def unsupported(update: Update, context: AdvisorContext) -> None:

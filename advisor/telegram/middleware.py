@@ -13,8 +13,8 @@ from telegram.ext import ApplicationHandlerStop
 from advisor import markup
 from advisor.folding import display
 from advisor.records import StoreError
+from advisor.telegram.asking import log_question
 from advisor.telegram.context import AdvisorContext, language_from_telegram
-from advisor.telegram.question_log import log_question
 from advisor.telegram.replies import OUTCOME
 
 log = logging.getLogger("advisor.bot")

@@ -241,3 +241,27 @@ async def test_numbering_back_pause_and_the_finished_questions_buttons(bot: BotH
     assert "Câu 2/" in again.text
     final = await answer_all(bot, MEMBER, option=3)
     assert final and buttons(bot.refreshed(again)) == []  # the last question's buttons are gone
+
+
+async def test_a_question_typed_at_the_name_prompt_is_not_saved_as_the_name(bot: BotHarness) -> None:
+    await bot.say(MEMBER, "/register")
+    [confirm] = await bot.say(MEMBER, "lệ phí đăng ký nhãn hiệu là bao nhiêu?")
+    assert "câu hỏi" in confirm.text and await bot.runtime.store.coops.of_user(MEMBER) is None
+    replies = await bot.press(MEMBER, confirm, "Đây là câu hỏi")
+    assert "nhãn hiệu" in replies[0].text.lower()
+    assert await bot.runtime.store.flows.get(MEMBER) is None  # the member left the profile
+    await bot.say(MEMBER, "/register")
+    [confirm] = await bot.say(MEMBER, "HTX Thế nào cũng được?")
+    [ask_province] = await bot.press(MEMBER, confirm, "Đây là tên HTX")
+    assert "tỉnh" in ask_province.text.lower()
+
+
+async def test_commands_and_menu_taps_leave_a_pending_prompt(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    await bot.say(MEMBER, "/register")
+    await bot.press(MEMBER, menu, "Chuyển đổi số")  # a tap elsewhere
+    assert await bot.runtime.store.flows.get(MEMBER) is None
+    await bot.say(MEMBER, "/register")
+    await bot.say(MEMBER, "/help")  # a command
+    [answer] = await bot.say(MEMBER, "hóa đơn điện tử")
+    assert "hóa đơn" in answer.text.lower() and await bot.runtime.store.coops.of_user(MEMBER) is None
