@@ -186,6 +186,10 @@ def _delta(now: float, before: float | None) -> str:
     return "" if before is None else f" ({_signed(now - before)})"
 
 
+STRONG_PILLAR = 75.0
+"""A pillar at or above this score needs no "work on first" advice."""
+
+
 def result_view(
     kb: KnowledgeBase,
     questionnaire: Questionnaire,
@@ -227,7 +231,8 @@ def result_view(
     paragraphs.append("\n".join(lines))
     entries: list[str] = []
     programmes: list[str] = []
-    for pillar_id in result.weakest:
+    weak = [p for p in result.weakest if result.pillar_scores[p] < STRONG_PILLAR]
+    for pillar_id in weak:
         pillar = questionnaire.pillar(pillar_id)
         if pillar is None:
             continue
@@ -235,19 +240,20 @@ def result_view(
         paragraphs.extend(markup.render(pillar.advice_text(lang)).paragraphs)
         entries.extend(pillar.entries)
         programmes.extend(pillar.programmes)
+    if not weak:  # strong everywhere: beginner tasks would contradict the score
+        paragraphs.append(_ui(kb, "result_all_strong", lang))
     entries.extend(level.entries)
     programmes.extend(level.programmes)
-    rows = [
-        (Button("➜ " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),)
-        for ref in dict.fromkeys(entries)
-        if ref in kb.entries
-    ][:5]
-    shown_programmes = [ref for ref in dict.fromkeys(programmes) if ref in kb.entries][:4]
-    if shown_programmes:
+    guides = [ref for ref in dict.fromkeys(entries) if ref in kb.entries][:5]
+    policies = [ref for ref in dict.fromkeys(programmes) if ref in kb.entries and kb.entries[ref].programme][
+        :4
+    ]
+    if guides:
+        paragraphs.append(_ui(kb, "result_guides", lang))
+    if policies:
         paragraphs.append(_ui(kb, "result_programmes", lang))
-        rows.extend(
-            (Button("🤝 " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),) for ref in shown_programmes
-        )
+    rows = [(Button("➜ " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),) for ref in guides]
+    rows.extend((Button("🤝 " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),) for ref in policies)
     rows.append(
         (
             Button(kb.ui.get("assess_again", lang), (Action.ASSESS, "new")),

@@ -166,6 +166,8 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "sector_transport",
     "short_description",
     "flood_skipped",
+    "result_guides",
+    "result_all_strong",
     "name_or_question",
     "name_is_name",
     "name_is_question",

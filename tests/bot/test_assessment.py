@@ -265,3 +265,19 @@ async def test_commands_and_menu_taps_leave_a_pending_prompt(bot: BotHarness) ->
     await bot.say(MEMBER, "/help")  # a command
     [answer] = await bot.say(MEMBER, "hóa đơn điện tử")
     assert "hóa đơn" in answer.text.lower() and await bot.runtime.store.coops.of_user(MEMBER) is None
+
+
+async def test_advice_follows_the_level_reached(bot: BotHarness) -> None:
+    """At full marks there is nothing to "work on first": how to stay there instead; and the
+    support programmes listed are programmes."""
+    await register(bot, MEMBER)
+    [intro] = await bot.say(MEMBER, "/assess")
+    await bot.press(MEMBER, intro, "Bắt đầu")
+    result = (await answer_all(bot, MEMBER, option=3))[0]
+    assert "100 / 100" in result.text and "Nên ưu tiên" not in result.text
+    assert "giữ vững" in result.text
+    assert all(data.split(":")[2].startswith("prog.") for label, data in buttons(result) if label.startswith("🤝"))
+    [intro] = await bot.say(MEMBER, "/assess")
+    await bot.press(MEMBER, intro, "Bắt đầu")
+    low = (await answer_all(bot, MEMBER, option=0))[0]
+    assert "Nên ưu tiên" in low.text and "giữ vững" not in low.text
