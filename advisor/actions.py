@@ -24,6 +24,7 @@ class Action(StrEnum):
     HELP = "help"
     NOTICES = "notices"
     SUBSCRIBE = "sub"  # "1" on, "0" off
+    NOTHING = "nop"  # a label that looks like a button (a page counter): answered silently
     # the cooperative's profile
     PROFILE_SECTOR = "sec"  # sector id
     PROFILE_PROVINCE = "prv"  # province number

@@ -13,7 +13,7 @@ from advisor import markup
 from advisor.actions import EDIT, Action
 from advisor.answering import Decision
 from advisor.i18n import pick
-from advisor.kb.models import PROGRAMME_KINDS, SECTORS, Entry, KnowledgeBase, Programme
+from advisor.kb.models import PROGRAMME_KINDS, SECTORS, Entry, KnowledgeBase, Programme, Topic
 
 PAGE_SIZE = 8
 """Trailing action part of ◀ ▶ buttons: edit the pressed message instead of sending anew."""
@@ -138,16 +138,15 @@ def menu_row(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:
     return (Button(kb.ui.get("menu_button", lang), (Action.MENU,)),)
 
 
+def _topic_button(topic: Topic, lang: str) -> Button:
+    return Button(f"{topic.icon} {topic.name(lang)}", (Action.TOPIC, topic.id, "0"))
+
+
 def main_menu_view(kb: KnowledgeBase, lang: str, intro_key: str = "menu_intro", **values: str) -> View:
     """The main menu: the knowledge topics, then self-assessment, notices and help."""
     rows: list[tuple[Button, ...]] = []
-    topics = [t for t in kb.topics if t.id != "assess"]
-    for pair in range(0, len(topics), 2):
-        rows.append(
-            tuple(
-                Button(f"{t.icon} {t.name(lang)}", (Action.TOPIC, t.id, "0")) for t in topics[pair : pair + 2]
-            )
-        )
+    # one topic per row: two side by side are cut on a phone ("Chương trình h…")
+    rows.extend((_topic_button(t, lang),) for t in kb.topics if t.id != "assess")
     rows.append(
         (
             Button(kb.ui.get("menu_assess", lang), (Action.ASSESS,)),
@@ -182,8 +181,8 @@ def _pager(action: tuple[str, ...], page: int, pages: int) -> tuple[Button, ...]
     buttons = []
     if page > 0:
         buttons.append(Button("◀", (*action, str(page - 1), EDIT)))
-    if pages > 1:
-        buttons.append(Button(f"{page + 1}/{pages}", (*action, str(page), EDIT)))
+    if pages > 1:  # where you are, not a button that does something
+        buttons.append(Button(f"{page + 1}/{pages}", (Action.NOTHING,)))
     if page < pages - 1:
         buttons.append(Button("▶", (*action, str(page + 1), EDIT)))
     return tuple(buttons)

@@ -28,6 +28,11 @@ async def invalid(update: Update, context: AdvisorContext) -> bool:
     return True
 
 
+async def on_nothing(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    """A page counter: nothing to do, and nothing to say."""
+    return False
+
+
 async def on_menu(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     await send_view(update, context, views.main_menu_view(context.runtime.kb, context.lang))
     return False

@@ -23,6 +23,7 @@ ButtonHandler = Callable[[Update, AdvisorContext, tuple[str, ...]], Awaitable[bo
 
 BUTTONS: dict[Action, ButtonHandler] = {
     Action.MENU: browse.on_menu,
+    Action.NOTHING: browse.on_nothing,
     Action.TOPIC: browse.on_topic,
     Action.ENTRY: browse.on_entry,
     Action.GUIDE: browse.on_guide,

@@ -257,3 +257,13 @@ async def test_a_step_the_busy_database_cannot_save_says_so(bot: BotHarness) -> 
         holder.close()
     assert "bận" in reply.text
     assert await bot.say(MEMBER, "/register")  # works again once the lock is gone
+
+
+async def test_menu_topics_one_per_row_and_the_page_counter_is_silent(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    topic_rows = [row for row in menu.reply_markup["inline_keyboard"] if "topic" in row[0]["callback_data"]]
+    assert topic_rows and all(len(row) == 1 for row in topic_rows)
+    [topic] = await bot.press(MEMBER, menu, "Chuyển đổi số")
+    counter = button_data(topic, "1/")
+    assert await bot.press_data(MEMBER, topic, counter) == []
+    assert bot.last_answer() in (None, "")  # answered without a word
