@@ -7,11 +7,13 @@ province's cooperatives.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 from telegram import Update
+from telegram.error import TelegramError
 
-from advisor import gaps, officer_views, provinces
+from advisor import gaps, markup, officer_views, provinces
 from advisor.coop_views import VIETNAM
 from advisor.exports import csv_text
 from advisor.roles import Access, Role
@@ -19,6 +21,8 @@ from advisor.telegram.access import access_of, allowed
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, send_view
 from advisor.views import ui_html
+
+log = logging.getLogger("advisor.bot")
 
 OFFICER_EXPORTS = ("cooperatives", "assessments", "results")
 ADMIN_EXPORTS = ("questions", "feedback", "users", "deliveries", "audit", "gaps", *OFFICER_EXPORTS)
@@ -61,8 +65,9 @@ async def grant(update: Update, context: AdvisorContext) -> None:
     )
     OUTCOME.set(f"grant:{user_id}:{role}")
     scope = " " + context.ui("broadcast_scope", province=province) if province else ""
-    await send_view(update, context, context.text_view("granted", role=role, who=args[0], scope=scope))
-    await context.runtime.role_menu(user_id, Role.ADMIN if role == "admin" else Role.OFFICER)
+    role_name = context.ui(f"role_{role}")
+    await send_view(update, context, context.text_view("granted", role=role_name, who=args[0], scope=scope))
+    await _tell_and_show_menu(context, user_id, "you_were_granted", role=role_name, scope=scope)
 
 
 async def revoke(update: Update, context: AdvisorContext) -> None:
@@ -79,8 +84,31 @@ async def revoke(update: Update, context: AdvisorContext) -> None:
         return
     await context.store.audit.record(update.effective_user.id, "revoke", str(user_id))
     OUTCOME.set(f"revoke:{user_id}")
-    await send_view(update, context, context.text_view("revoked", who=args[0]))
-    await context.runtime.role_menu(user_id, Role.MEMBER)
+    remaining = await access_of(context, user_id)  # rights from the server's configuration stay
+    if remaining.at_least(Role.OFFICER):
+        role_name = context.ui(f"role_{remaining.role.name.lower()}")
+        await send_view(
+            update, context, context.text_view("revoked_but_configured", who=args[0], role=role_name)
+        )
+    else:
+        await send_view(update, context, context.text_view("revoked", who=args[0]))
+    await _tell_and_show_menu(context, user_id, "you_were_revoked")
+
+
+async def _tell_and_show_menu(context: AdvisorContext, user_id: int, key: str, **values: str) -> None:
+    """Tell the user their rights changed (in their language) and give them the command menu of
+    the rights they now actually have, configured ones included."""
+    granted = await access_of(context, user_id)
+    await context.runtime.role_menu(user_id, granted.role)
+    user = await context.store.users.get(user_id)
+    lang = user.language if user else "vi"
+    if user is None or user.blocked_at:
+        return
+    text = context.kb.ui.get(key, lang, **values)
+    try:
+        await context.bot.send_message(user.chat_id, markup.escape(text))
+    except TelegramError as exc:  # they may never have opened a chat with the bot
+        log.info("could not tell user %s that their rights changed: %s", user_id, exc)
 
 
 # --- admin tools: reload, gaps, stats, export --------------------------------------------------

@@ -276,7 +276,9 @@ async def test_advice_follows_the_level_reached(bot: BotHarness) -> None:
     result = (await answer_all(bot, MEMBER, option=3))[0]
     assert "100 / 100" in result.text and "Nên ưu tiên" not in result.text
     assert "giữ vững" in result.text
-    assert all(data.split(":")[2].startswith("prog.") for label, data in buttons(result) if label.startswith("🤝"))
+    assert all(
+        data.split(":")[2].startswith("prog.") for label, data in buttons(result) if label.startswith("🤝")
+    )
     [intro] = await bot.say(MEMBER, "/assess")
     await bot.press(MEMBER, intro, "Bắt đầu")
     low = (await answer_all(bot, MEMBER, option=0))[0]

@@ -46,10 +46,13 @@ async def test_forged_officer_buttons_from_a_member_do_nothing(bot: BotHarness) 
 async def test_grant_by_username_with_province_then_revoke_and_audit(bot: BotHarness) -> None:
     await bot.say(555, "/start", username="canbo_bt")
     [reply] = await bot.say(ADMIN, "/grant @canbo_bt officer Bến Tre")
-    assert "Vĩnh Long" in reply.text
+    assert "Vĩnh Long" in reply.text and "cán bộ hỗ trợ" in reply.text and "officer" not in reply.text
+    assert "được cấp quyền cán bộ hỗ trợ" in bot.state.messages(555)[-1].text  # the officer is told
     assert "Số liệu ở Vĩnh Long" in (await bot.say(555, "/stats"))[0].text
     assert bot.state.commands_for(scope={"type": "chat", "chat_id": 555})
     await bot.say(ADMIN, "/revoke @canbo_bt")
+    assert "thu hồi" in bot.state.messages(555)[-1].text
+    assert not bot.state.commands_for(scope={"type": "chat", "chat_id": 555})
     assert "dành cho cán bộ" in (await bot.say(555, "/stats"))[0].text
     actions = [row["action"] for row in await bot.runtime.store.reports.export("audit")]
     assert actions == ["grant", "revoke"]
@@ -245,3 +248,12 @@ async def test_an_officer_cannot_cancel_another_officers_broadcast(bot: BotHarne
     await bot.press_data(OFFICER, listing, buttons(listing)[-1][1].rsplit(":", 1)[0] + ":bc:1", forge=True)
     assert (await bot.runtime.store.broadcasts.get(1)).status == "scheduled"
     assert bot.last_answer()
+
+
+async def test_revoking_a_configured_officer_says_the_configuration_keeps_them(bot: BotHarness) -> None:
+    await bot.say(OFFICER, "/start")
+    await bot.say(ADMIN, f"/grant {OFFICER} officer Huế")
+    [reply] = await bot.say(ADMIN, f"/revoke {OFFICER}")
+    assert "cấu hình" in reply.text
+    assert bot.state.commands_for(scope={"type": "chat", "chat_id": OFFICER})  # the menu stays true
+    assert "Số liệu" in (await bot.say(OFFICER, "/stats"))[0].text
