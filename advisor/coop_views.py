@@ -270,6 +270,12 @@ def _date(stamp: str | None) -> str:
     return dt.datetime.fromisoformat(stamp).astimezone(VIETNAM).strftime("%d/%m/%Y")
 
 
+def _level_name(kb: KnowledgeBase, item: Assessment, lang: str) -> str:
+    """A past result's level in the reader's language (the stored name is Vietnamese)."""
+    levels = kb.assessment.levels if kb.assessment else ()
+    return next((level.label(lang) for level in levels if level.id == item.level), item.level_name or "")
+
+
 def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang: str) -> View:
     """Past results of the cooperative, newest first, with the change between them."""
     paragraphs = [_ui(kb, "history_title", lang, name=coop.name)]
@@ -280,7 +286,7 @@ def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang
         older = past[index + 1].overall if index + 1 < len(past) else None
         lines.append(
             f"• {_date(item.finished_at)}: <b>{item.overall:.0f}</b> / 100 · "
-            f"{markup.escape(item.level_name or '')}{_delta(item.overall or 0, older)}"
+            f"{markup.escape(_level_name(kb, item, lang))}{_delta(item.overall or 0, older)}"
         )
     if lines:
         paragraphs.append("\n".join(lines))

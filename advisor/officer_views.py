@@ -22,6 +22,18 @@ from advisor.records import Broadcast
 from advisor.views import Button, View, menu_row, ui_html
 
 
+def _heading(kb: KnowledgeBase, entry_id: str, lang: str) -> str:
+    """An entry's title for people; its id only if it no longer exists."""
+    entry = kb.entries.get(entry_id)
+    return entry.heading(lang) if entry else entry_id
+
+
+def _level(kb: KnowledgeBase, level_id: int | None, lang: str) -> str:
+    """A maturity level's name in the reader's language ("" if the questionnaire lacks it)."""
+    levels = kb.assessment.levels if kb.assessment else ()
+    return next((level.label(lang) for level in levels if level.id == level_id), "")
+
+
 def _scope(kb: KnowledgeBase, scope: str | None, lang: str) -> str:
     return " " + kb.ui.get("broadcast_scope", lang, province=scope) if scope else ""
 
@@ -208,13 +220,16 @@ def stats_view(kb: KnowledgeBase, figures: Mapping[str, Any], scope: str | None,
         )
     ]
     if figures["top_entries"]:
-        lines = [f"• {markup.escape(row['entry_id'])}: {row['n']}" for row in figures["top_entries"]]
+        lines = [
+            f"• {markup.escape(_heading(kb, row['entry_id'], lang))}: {row['n']}"
+            for row in figures["top_entries"]
+        ]
         paragraphs.append(ui_html(kb, "stats_top", lang) + "\n" + "\n".join(lines))
     if figures["by_level"]:
-        lines = [
-            f"• {row['level']} {markup.escape(row['level_name'] or '')}: {row['n']}"
-            for row in figures["by_level"]
-        ]
+        lines = []
+        for row in figures["by_level"]:
+            name = _level(kb, row["level"], lang) or row["level_name"] or ""
+            lines.append(f"• {row['level']} {markup.escape(name)}: {row['n']}")
         paragraphs.append(ui_html(kb, "stats_levels", lang) + "\n" + "\n".join(lines))
     if figures["by_province"]:
         lines = [
@@ -223,6 +238,9 @@ def stats_view(kb: KnowledgeBase, figures: Mapping[str, Any], scope: str | None,
         ]
         paragraphs.append(ui_html(kb, "stats_provinces", lang) + "\n" + "\n".join(lines))
     if figures["deliveries"]:
-        text = ", ".join(f"{status} {n}" for status, n in sorted(figures["deliveries"].items()))
+        text = ", ".join(
+            f"{kb.ui.get(f'delivery_{status}', lang)} {n}"
+            for status, n in sorted(figures["deliveries"].items())
+        )
         paragraphs.append(ui_html(kb, "stats_deliveries", lang, figures=text))
     return View(tuple(paragraphs), (menu_row(kb, lang),))
