@@ -115,7 +115,8 @@ class _Inline:
         if target.startswith(ENTRY_SCHEME):
             ref = target[len(ENTRY_SCHEME) :]
             self.refs.append(ref)
-            self.out.append(f"<u>{inner.html()}</u>")
+            # an address the adapter makes tappable (a link that opens the entry in the bot)
+            self.out.append(f'<a href="{ENTRY_SCHEME}{html.escape(ref, quote=True)}">{inner.html()}</a>')
         elif len(target) > MAX_URL_LENGTH or not _URL_RE.match(target):
             self.error(f"link address {target!r} must be an http:// or https:// address or entry:id")
             self.out.append(inner.html())

@@ -15,7 +15,7 @@ def test_subset_renders_to_telegram_html() -> None:
 
 def test_paragraphs_and_entry_links() -> None:
     r = render("Một.\n\n\nHai [xem](entry:tm.fees).")
-    assert r.paragraphs == ("Một.", "Hai <u>xem</u>.")
+    assert r.paragraphs == ("Một.", 'Hai <a href="entry:tm.fees">xem</a>.')
     assert r.entry_refs == ("tm.fees",)
 
 

@@ -7,6 +7,7 @@ callback data is encoded with the knowledge-base version.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -103,8 +104,24 @@ def keyboard(rows: tuple[tuple[Button, ...], ...], version: str) -> InlineKeyboa
     return InlineKeyboardMarkup(out) if out else None
 
 
-def messages(view: View, version: str) -> list[Message]:
+_ENTRY_LINK = re.compile(r'<a href="entry:([A-Za-z0-9_.\-]+)">(.*?)</a>', re.DOTALL)
+
+
+def entry_links(html: str, bot_username: str | None) -> str:
+    """Cross-references between entries (`entry:` links in the knowledge) as links that open
+    the entry in this bot (`/start e_<id>`); underlined text when the bot's name is unknown."""
+    if not bot_username:
+        return _ENTRY_LINK.sub(r"<u>\2</u>", html)
+    return _ENTRY_LINK.sub(
+        lambda m: (
+            f'<a href="https://t.me/{bot_username}?start=e_{m.group(1).replace(".", "-")}">{m.group(2)}</a>'
+        ),
+        html,
+    )
+
+
+def messages(view: View, version: str, bot_username: str | None = None) -> list[Message]:
     """A view as one or more messages; the keyboard goes on the last one."""
-    texts = split_paragraphs(view.paragraphs)
+    texts = [entry_links(text, bot_username) for text in split_paragraphs(view.paragraphs)]
     markup_ = keyboard(view.buttons, version)
     return [Message(text, markup_ if i == len(texts) - 1 else None) for i, text in enumerate(texts)]

@@ -32,7 +32,7 @@ async def send_view(update: Update, context: AdvisorContext, view: View) -> Mess
         return None
     sent = None
     rt = context.runtime
-    for message in render.messages(view, rt.kb.version):
+    for message in render.messages(view, rt.kb.version, context.bot.username):
         try:
             sent = await context.bot.send_message(
                 chat.id,
@@ -55,7 +55,7 @@ async def _blocked(context: AdvisorContext, chat_id: int) -> None:
 async def edit_view(update: Update, context: AdvisorContext, view: View) -> None:
     """Replace the pressed message with a view (◀ ▶ navigation); too long -> a new message."""
     query = update.callback_query
-    parts = render.messages(view, context.runtime.kb.version)
+    parts = render.messages(view, context.runtime.kb.version, context.bot.username)
     if query is None or query.message is None or len(parts) > 1:
         await send_view(update, context, view)
         return

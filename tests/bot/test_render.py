@@ -52,3 +52,10 @@ def test_keyboard_goes_on_last_message() -> None:
     messages = render.messages(view, "abcd1234")
     assert len(messages) == 3
     assert [m.keyboard is not None for m in messages] == [False, False, True]
+
+
+def test_cross_references_open_the_entry_in_the_bot() -> None:
+    html = 'Xem <a href="entry:tm.fees">lệ phí</a>.'
+    linked = 'Xem <a href="https://t.me/htx_bot?start=e_tm-fees">lệ phí</a>.'
+    assert render.entry_links(html, "htx_bot") == linked
+    assert render.entry_links(html, None) == "Xem <u>lệ phí</u>."
