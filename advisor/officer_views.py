@@ -80,6 +80,13 @@ def audience_view(kb: KnowledgeBase, draft: Draft, count: int, scope: str | None
     return View((html,), tuple(rows))
 
 
+def notice_html(kb: KnowledgeBase, html: str, role: str, scope: str | None) -> str:
+    """The notice as members receive it: the officer's text, then who sent it and how to stop
+    notices (in Vietnamese, the language of the notice)."""
+    sender = kb.ui.get(f"role_{role}", "vi") + (f" – {scope}" if scope else "")
+    return html + "\n\n" + ui_html(kb, "notice_footer", "vi", sender=sender)
+
+
 def province_toggle_view(kb: KnowledgeBase, draft: Draft, page: int, lang: str) -> View:
     """A page of provinces to switch on or off for the audience."""
     return province_page_view(
@@ -117,7 +124,8 @@ def broadcasts_view(
     ui = kb.ui
     lines, rows = [], []
     for item, counts in recent:
-        preview = markup.html_visible_text(item.html).replace("\n", " ")[:40]
+        visible = markup.html_visible_text(item.html).replace("\n", " ")
+        preview = visible if len(visible) <= 40 else visible[:39].rstrip() + "…"
         line = ui.get(
             "broadcast_line",
             lang,

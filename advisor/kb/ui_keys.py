@@ -166,6 +166,7 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "sector_transport",
     "short_description",
     "flood_skipped",
+    "notice_footer",
     "delivery_sent",
     "delivery_blocked",
     "delivery_failed",

@@ -85,6 +85,11 @@ async def _save(update: Update, context: AdvisorContext, draft: Draft) -> None:
     await context.store.flows.set(update.effective_user.id, BROADCAST_FLOW, draft.state())
 
 
+def _as_received(context: AdvisorContext, draft: Draft, granted: Access) -> str:
+    """The notice exactly as members receive it (the preview shows this very text)."""
+    return officer_views.notice_html(context.kb, draft.html, granted.role.name.lower(), granted.scope)
+
+
 async def _count(context: AdvisorContext, draft: Draft, granted: Access) -> int:
     return len(await context.store.broadcasts.recipients(draft.audience(granted.scope)))
 
@@ -151,7 +156,7 @@ async def on_preview(update: Update, context: AdvisorContext, args: tuple[str, .
     if count == 0:
         await update.callback_query.answer(context.ui("broadcast_nobody"), show_alert=True)
         return True
-    await context.bot.send_message(update.effective_chat.id, draft.html)
+    await context.bot.send_message(update.effective_chat.id, _as_received(context, draft, granted))
     when = format_time(draft.send_at) if draft.send_at else None
     OUTCOME.set(f"broadcast:preview:{count}")
     await send_view(update, context, officer_views.preview_view(context.kb, count, when, context.lang))
@@ -194,7 +199,12 @@ async def on_confirm(update: Update, context: AdvisorContext, args: tuple[str, .
     user_id = update.effective_user.id
     audience = draft.audience(granted.scope)
     created, count = await store.broadcasts.create(
-        user_id, update.effective_chat.id, draft.text, draft.html, audience, draft.send_at
+        user_id,
+        update.effective_chat.id,
+        draft.text,
+        _as_received(context, draft, granted),
+        audience,
+        draft.send_at,
     )
     await store.flows.end(user_id)
     await store.audit.record(user_id, "broadcast", f"#{created.id} to {count}")
