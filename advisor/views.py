@@ -249,13 +249,17 @@ def sectors_view(kb: KnowledgeBase, lang: str) -> View:
     return View((markup.escape(kb.ui.get("choose_sector", lang)),), tuple(rows))
 
 
-def sector_view(kb: KnowledgeBase, sector: str, lang: str) -> View | None:
-    """Programmes open to a sector (those for all sectors included)."""
+def sector_view(kb: KnowledgeBase, sector: str, lang: str, others: bool = False) -> View | None:
+    """Programmes open to a sector (those for all sectors included); `others`: reached from the
+    profile's sector, so offer the other sectors rather than "back"."""
     if sector not in SECTORS:
         return None
     found = programmes(kb, sector=sector)
     rows = _entry_rows(found, lang)
-    rows.append((Button(kb.ui.get("back", lang), (Action.SECTORS,)), *menu_row(kb, lang)))
+    if others:
+        rows.append((Button(kb.ui.get("other_sectors", lang), (Action.SECTORS, "all")), *menu_row(kb, lang)))
+    else:
+        rows.append((Button(kb.ui.get("back", lang), (Action.SECTORS, "all")), *menu_row(kb, lang)))
     title = kb.ui.get("programmes_for_sector", lang, sector=kb.ui.get(f"sector_{sector}", lang))
     return View((f"<b>{markup.escape(title)}</b>",), tuple(rows))
 

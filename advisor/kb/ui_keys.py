@@ -166,6 +166,7 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "sector_transport",
     "short_description",
     "flood_skipped",
+    "other_sectors",
     "notice_footer",
     "delivery_sent",
     "delivery_blocked",

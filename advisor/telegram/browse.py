@@ -101,7 +101,13 @@ async def on_kind(update: Update, context: AdvisorContext, args: tuple[str, ...]
 
 
 async def on_sectors(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    await send_view(update, context, views.sectors_view(context.runtime.kb, context.lang))
+    """Programmes by sector: straight to the cooperative's own sector when its profile names one
+    (asking again what the profile says is a needless step); "all" lists every sector."""
+    coop = await context.store.coops.of_user(update.effective_user.id) if args != ("all",) else None
+    if coop is not None and (view := views.sector_view(context.kb, coop.sector, context.lang, others=True)):
+        await send_view(update, context, view)
+        return False
+    await send_view(update, context, views.sectors_view(context.kb, context.lang))
     return False
 
 

@@ -283,3 +283,15 @@ async def test_advice_follows_the_level_reached(bot: BotHarness) -> None:
     await bot.press(MEMBER, intro, "Bắt đầu")
     low = (await answer_all(bot, MEMBER, option=0))[0]
     assert "Nên ưu tiên" in low.text and "giữ vững" not in low.text
+
+
+async def test_programmes_by_sector_start_from_the_profiles_sector(bot: BotHarness) -> None:
+    [menu] = await bot.say(MEMBER, "/menu")
+    [topic] = await bot.press(MEMBER, menu, "Chương trình")
+    [choose] = await bot.press(MEMBER, topic, "lĩnh vực")
+    assert "Xem các lĩnh vực khác" not in str(buttons(choose))  # no profile: choose a sector
+    await register(bot, MEMBER)
+    [own] = await bot.press(MEMBER, topic, "lĩnh vực")
+    assert "Nông nghiệp" in own.text and any("Xem các lĩnh vực khác" in label for label, _ in buttons(own))
+    [every] = await bot.press(MEMBER, own, "Xem các lĩnh vực khác")
+    assert len(buttons(every)) > 5
