@@ -50,6 +50,7 @@ class Action(StrEnum):
     CONFIRM = "bk"
     DISCARD = "bx"
     STOP_BROADCAST = "bc"  # broadcast id
+    EXPORT = "exp"  # table name
 
 
 EDIT = "e"

@@ -19,7 +19,7 @@ from advisor.answering import Advisor
 from advisor.config import ConfigError, load_settings
 from advisor.decision import MODEL_PATH
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
-from advisor.exports import csv_text
+from advisor.exports import csv_text, for_people
 from advisor.gaps import gap_rows
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.records import StoreError
@@ -219,6 +219,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"cannot read {db_path}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if args.format == "csv":  # for spreadsheets and people; JSON keeps the stored values
+        settings = load_settings()
+        rows = for_people(rows, settings.admins, settings.officers)
     write_rows(rows, args.format, sys.stdout)
     return EXIT_OK
 

@@ -9,8 +9,14 @@ spreadsheets show as plain text (OWASP's advice for CSV injection). Numbers stay
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 from collections.abc import Mapping, Sequence
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+TIME_COLUMNS = frozenset({"first_seen", "last_seen", "at", "send_at"})
+"""Besides every `*_at` column: the columns holding a time."""
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -20,6 +26,43 @@ def safe_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def for_people(
+    rows: Sequence[Mapping[str, object]],
+    admins: frozenset[int] = frozenset(),
+    officers: frozenset[int] = frozenset(),
+) -> list[dict[str, object]]:
+    """Rows as an officer reads them in a spreadsheet: times in Vietnam time (the zone in the
+    column's name), a result's pillar scores one column each, and the role of users whose rights
+    come from the server's configuration rather than a grant."""
+    out = []
+    for row in rows:
+        readable: dict[str, object] = {}
+        for key, value in row.items():
+            if key in TIME_COLUMNS or key.endswith("_at"):
+                readable[f"{key} (UTC+7)"] = _local(value)
+            elif key == "pillar_scores":
+                scores = json.loads(value) if isinstance(value, str) and value else {}
+                readable.update({f"score_{pillar}": score for pillar, score in scores.items()})
+            elif key == "role" and row.get("id") in admins | officers:
+                readable[key] = "admin (config)" if row.get("id") in admins else "officer (config)"
+            else:
+                readable[key] = value
+        out.append(readable)
+    return out
+
+
+def _local(value: object) -> object:
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def csv_text(rows: Sequence[Mapping[str, object]]) -> str:

@@ -161,6 +161,13 @@ def progress_text(
     return kb.ui.get("broadcast_progress", lang, id=str(broadcast.id), left=str(left), eta=eta, **values)
 
 
+def export_choice_view(kb: KnowledgeBase, tables: Sequence[str], lang: str) -> View:
+    """The tables this role may export, a button each (named in the reader's language)."""
+    rows = [(Button(kb.ui.get(f"export_table_{table}", lang), (Action.EXPORT, table)),) for table in tables]
+    rows.append(menu_row(kb, lang))
+    return View((ui_html(kb, "export_choose", lang),), tuple(rows))
+
+
 # --- admins' reports ---------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from advisor.exports import csv_text
+from advisor.exports import csv_text, for_people
 
 
 def test_no_exported_cell_is_a_formula() -> None:
@@ -22,3 +22,18 @@ def test_no_exported_cell_is_a_formula() -> None:
     assert parsed[0]["members"] == "-3"  # numbers stay numbers
     assert parsed[2]["name"] == "HTX Rau sạch"
     assert csv_text([]) == ""
+
+
+def test_exports_read_well_in_a_spreadsheet() -> None:
+    rows = [
+        {
+            "id": 1,
+            "role": "member",
+            "asked_at": "2026-12-01T01:30:00+00:00",
+            "pillar_scores": '{"strategy": 50.0}',
+        },
+        {"id": 2, "role": "member", "asked_at": None, "pillar_scores": None},
+    ]
+    [first, second] = for_people(rows, admins=frozenset({2}))
+    assert first["asked_at (UTC+7)"] == "2026-12-01 08:30:00" and first["score_strategy"] == 50.0
+    assert "pillar_scores" not in first and second["role"] == "admin (config)"

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 
 from advisor import gaps, markup, officer_views, provinces
 from advisor.coop_views import VIETNAM
-from advisor.exports import csv_text
+from advisor.exports import csv_text, for_people
 from advisor.roles import Access, Role
 from advisor.telegram.access import access_of, allowed
 from advisor.telegram.context import AdvisorContext
@@ -150,14 +150,26 @@ async def stats(update: Update, context: AdvisorContext) -> None:
 
 
 async def export(update: Update, context: AdvisorContext) -> None:
-    """/export <table>: a CSV document; officers get their province's cooperative tables."""
+    """/export [table]: a CSV document; without a table, a button for each one this role may
+    export (officers get their province's cooperative tables)."""
+    granted = await allowed(update, context, Role.OFFICER)
+    if granted is not None:
+        await _export(update, context, granted, (context.args or [""])[0].lower())
+
+
+async def on_export(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    """A table's button under /export."""
     granted = await allowed(update, context, Role.OFFICER)
     if granted is None:
-        return
+        return True
+    await _export(update, context, granted, args[0] if args else "")
+    return False
+
+
+async def _export(update: Update, context: AdvisorContext, granted: Access, table: str) -> None:
     tables = ADMIN_EXPORTS if granted.role == Role.ADMIN else OFFICER_EXPORTS
-    table = (context.args or [""])[0].lower()
     if table not in tables:
-        await send_view(update, context, context.text_view("export_usage", tables=", ".join(tables)))
+        await send_view(update, context, officer_views.export_choice_view(context.kb, tables, context.lang))
         return
     store = context.store
     rows = await gaps.gap_rows(store) if table == "gaps" else await store.reports.export(table, granted.scope)
@@ -166,7 +178,9 @@ async def export(update: Update, context: AdvisorContext) -> None:
     if not rows:
         await send_view(update, context, context.text_view("export_empty", table=table))
         return
-    data = csv_text(rows).encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
+    settings = context.runtime.settings
+    readable = for_people(rows, settings.admins, settings.officers)
+    data = csv_text(readable).encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
     stamp = dt.datetime.now(VIETNAM).strftime("%Y%m%d-%H%M")
     await context.bot.send_document(update.effective_chat.id, data, filename=f"{table}-{stamp}.csv")
 

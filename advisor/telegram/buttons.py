@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from advisor import views
 from advisor.actions import Action
-from advisor.telegram import browse, callbacks, coop, handlers, officer
+from advisor.telegram import admin, browse, callbacks, coop, handlers, officer
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, command_button, send_view
 
@@ -62,6 +62,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.CONFIRM: officer.on_confirm,
     Action.DISCARD: officer.on_discard,
     Action.STOP_BROADCAST: officer.on_cancel_broadcast,
+    Action.EXPORT: admin.on_export,
 }
 
 

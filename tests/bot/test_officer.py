@@ -233,8 +233,12 @@ async def test_gaps_stats_and_export(bot: BotHarness) -> None:
     assert document.kind == "document" and document.document.decode("utf-8-sig").startswith("id,")
     [cooperatives] = await bot.say(OFFICER, "/export cooperatives")
     assert cooperatives.text == "Bảng cooperatives chưa có dữ liệu."  # officers may export it; none yet
-    [usage] = await bot.say(OFFICER, "/export questions")
-    assert "cooperatives" in usage.text  # officers may not export the questions log
+    [choice] = await bot.say(OFFICER, "/export questions")  # officers may not export the questions log
+    labels = [label for label, _ in buttons(choice)]
+    assert "📄 Hợp tác xã" in labels and "📄 Câu hỏi của thành viên" not in labels
+    [document] = await bot.press(ADMIN, (await bot.say(ADMIN, "/export"))[0], "Người dùng")
+    header = document.document.decode("utf-8-sig").splitlines()[0]
+    assert "first_seen (UTC+7)" in header
 
 
 async def test_subscribe_and_unsubscribe(bot: BotHarness) -> None:
