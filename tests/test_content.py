@@ -68,3 +68,15 @@ def test_roadmap_guide_links_entries(kb: KnowledgeBase) -> None:
     assert len(guide.steps) >= 6
     assert all(step.entries for step in guide.steps)
     assert kb.entries["dx.roadmap"].guide == "guide.dx_roadmap"
+
+
+def test_interface_prose_has_no_hard_line_breaks_mid_sentence(kb) -> None:
+    """A line break inside a sentence shows as a broken line on the phone; line-per-field
+    texts (a profile card, figures) end each line with the field's value instead."""
+    import re
+
+    for key, by_lang in kb.ui.texts.items():
+        for lang, text in by_lang.items():
+            for line, following in zip(text.split("\\n"), text.split("\\n")[1:], strict=False):
+                if line.strip() and following.strip() and following.strip()[0].islower():
+                    assert re.search(r"[.:!?…)»*_}]$", line.strip()), (key, lang, line)
