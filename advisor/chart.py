@@ -33,7 +33,10 @@ def exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-WIDTH_IN, DPI = 8.0, 100
+WIDTH_IN, DPI = 6.0, 120
+"""Narrow and large-lettered: a phone shows the image about 360 points wide, so text is sized
+against that width (at 8 inches and 9 points, pillar names were too small to read)."""
+LABEL_PT, TITLE_PT = 13, 15
 BAR_COLOUR = "#2e7d32"
 PREVIOUS_COLOUR = "#b0bec5"
 
@@ -52,11 +55,11 @@ def pillar_chart(
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    height = 1.2 + 0.7 * len(labels)
+    height = 1.4 + 0.95 * len(labels)
     figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     axes = figure.subplots()
     positions = list(range(len(labels)))[::-1]
-    wrapped = ["\n".join(textwrap.wrap(label, 22)) for label in labels]
+    wrapped = ["\n".join(textwrap.wrap(label, 23)) for label in labels]
     if previous is not None:
         axes.barh(
             [p + 0.2 for p in positions], previous, height=0.35, color=PREVIOUS_COLOUR, label=previous_label
@@ -64,16 +67,25 @@ def pillar_chart(
         bars = axes.barh(
             [p - 0.15 for p in positions], scores, height=0.45, color=BAR_COLOUR, label=current_label
         )
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+        axes.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=LABEL_PT - 1, frameon=False
+        )
     else:
         bars = axes.barh(positions, scores, height=0.6, color=BAR_COLOUR)
     for bar, score in zip(bars, scores, strict=True):
-        axes.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{score:.0f}", va="center")
-    axes.set_yticks(positions, wrapped, fontsize=9)
+        axes.text(
+            bar.get_width() + 1,
+            bar.get_y() + bar.get_height() / 2,
+            f"{score:.0f}",
+            va="center",
+            fontsize=LABEL_PT,
+        )
+    axes.set_yticks(positions, wrapped, fontsize=LABEL_PT)
+    axes.tick_params(axis="x", labelsize=LABEL_PT - 2)
     axes.set_xlim(0, 110)
     axes.set_xticks([0, 25, 50, 75, 100])
     axes.grid(axis="x", alpha=0.3)
-    axes.set_title(title, fontsize=11)
+    axes.set_title(title, fontsize=TITLE_PT)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()
