@@ -104,7 +104,7 @@ def preview_view(kb: KnowledgeBase, count: int, when: str | None, lang: str, sch
     """After the preview: how many will receive it (and when), send now or schedule, change the
     audience or cancel; right after typing a time, only send or cancel."""
     ui = kb.ui
-    send = Button(ui.get("broadcast_send", lang), (Action.CONFIRM,))
+    send = Button(ui.get("broadcast_confirm_schedule" if when else "broadcast_send", lang), (Action.CONFIRM,))
     cancel = Button(ui.get("broadcast_cancel", lang), (Action.DISCARD,))
     if scheduling:
         rows = (
@@ -143,6 +143,17 @@ def broadcasts_view(
     rows.append(menu_row(kb, lang))
     body = "\n".join(lines) if lines else ui_html(kb, "broadcasts_empty", lang)
     return View((ui_html(kb, "broadcasts_title", lang), body), tuple(rows))
+
+
+def stop_confirm_view(kb: KnowledgeBase, broadcast_id: int, lang: str) -> View:
+    """Stopping a notice cannot be undone: ask first."""
+    rows = (
+        (
+            Button(kb.ui.get("broadcast_stop_yes", lang), (Action.STOP_BROADCAST, str(broadcast_id), "yes")),
+            Button(kb.ui.get("broadcast_stop_no", lang), (Action.STOP_BROADCAST, "list")),
+        ),
+    )
+    return View((markup.escape(kb.ui.get("broadcast_stop_confirm", lang, id=str(broadcast_id))),), rows)
 
 
 def progress_text(

@@ -243,25 +243,39 @@ async def broadcasts(update: Update, context: AdvisorContext) -> None:
     granted = await allowed(update, context, Role.OFFICER)
     if granted is None:
         return
+    await _show_list(update, context, granted, edit=False)
+
+
+async def _show_list(update: Update, context: AdvisorContext, granted: Access, edit: bool) -> None:
     store = context.store
     author = listed_author(granted, update.effective_user.id)
     recent = await store.broadcasts.recent(limit=10, author_id=author)
     listed = [(item, await store.deliveries.counts(item.id)) for item in recent]
-    await send_view(update, context, officer_views.broadcasts_view(context.kb, listed, context.lang))
+    view = officer_views.broadcasts_view(context.kb, listed, context.lang)
+    await (edit_view if edit else send_view)(update, context, view)
 
 
 async def on_cancel_broadcast(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    """⛔ under /broadcasts: ask, then stop; the list message is updated in place."""
     granted = await allowed(update, context, Role.OFFICER)
     if granted is None:
         return True
+    if args == ("list",):  # "keep it": back to the list
+        await _show_list(update, context, granted, edit=True)
+        return False
     store = context.store
     item = await store.broadcasts.get(int(args[0])) if args and args[0].isdigit() else None
-    mine = item is not None and may_cancel(granted, update.effective_user.id, item)
-    if not mine or not await store.broadcasts.cancel(item.id):
+    if item is None or not may_cancel(granted, update.effective_user.id, item):
+        await update.callback_query.answer(context.ui("button_invalid"))
+        return True
+    if args[1:] != ("yes",):
+        await edit_view(update, context, officer_views.stop_confirm_view(context.kb, item.id, context.lang))
+        return False
+    if not await store.broadcasts.cancel(item.id):
         await update.callback_query.answer(context.ui("button_invalid"))
         return True
     await store.audit.record(update.effective_user.id, "broadcast_cancel", f"#{item.id}")
     OUTCOME.set(f"broadcast:cancel:{item.id}")
     await update.callback_query.answer(context.ui("broadcast_cancelled"))
-    await broadcasts(update, context)
+    await _show_list(update, context, granted, edit=True)
     return True

@@ -89,7 +89,7 @@ async def schedule(bot: BotHarness, user: int, text: str, when: str = "31/12/202
     previews = await bot.press(user, audience, "Xem trước")
     await bot.press(user, previews[-1], "Hẹn giờ")
     [confirm] = await bot.say(user, when)
-    return await bot.press(user, confirm, "Gửi")
+    return await bot.press(user, confirm, "lên lịch")
 
 
 async def wait_done(bot: BotHarness, broadcast_id: int = 1) -> dict[str, int]:
@@ -184,10 +184,18 @@ async def test_cancel_a_scheduled_broadcast(bot: BotHarness) -> None:
     [bad] = await bot.say(ADMIN, "hôm qua")
     assert "chưa hiểu" in bad.text
     [confirm] = await bot.say(ADMIN, "31/12/2026 08:00")
-    [done] = await bot.press(ADMIN, confirm, "Gửi")
+    assert [label for label, _ in buttons(confirm)][0] == "🕒 Xác nhận lên lịch gửi"  # not "send"
+    [done] = await bot.press(ADMIN, confirm, "lên lịch")
     assert "31/12/2026 08:00" in done.text
     [listing] = await bot.say(ADMIN, "/broadcasts")
-    await bot.press(ADMIN, listing, "Hủy #1")
+    await bot.press(ADMIN, listing, "Hủy #1")  # asks first, in the same message
+    asking = bot.refreshed(listing)
+    assert "Dừng thông báo #1?" in asking.text
+    await bot.press(ADMIN, asking, "Không dừng")
+    assert (await bot.runtime.store.broadcasts.get(1)).status == "scheduled"
+    await bot.press(ADMIN, bot.refreshed(listing), "Hủy #1")
+    await bot.press(ADMIN, bot.refreshed(listing), "Dừng hẳn")
+    assert "đã hủy" in bot.refreshed(listing).text.lower()  # the list, updated in place
     assert (await bot.runtime.store.broadcasts.get(1)).status == "cancelled"
     assert await bot.runtime.store.deliveries.counts(1) == {"cancelled": 3}
 
