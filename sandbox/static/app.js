@@ -72,6 +72,14 @@
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  /** "https://t.me/<this bot>?start=<payload>" -> "/start <payload>": what Telegram does with
+   *  a link to the bot itself (invite links, cross-references between answers). */
+  function deepLinkStart(href) {
+    const match = /^https?:\/\/t\.me\/([A-Za-z0-9_]+)\?start=([A-Za-z0-9_-]{1,64})$/.exec(href || '');
+    if (!match || !ui.botUsername || match[1].toLowerCase() !== ui.botUsername.toLowerCase()) return null;
+    return `/start ${match[2]}`;
+  }
+
   function linkElement(href) {
     if (!SAFE_HREF.test(href)) return document.createTextNode(href);
     const a = document.createElement('a');
@@ -250,6 +258,7 @@
     typingTimer: null,
     events: null,
     instance: null,
+    botUsername: null,
   };
 
   async function api(path, body) {
@@ -415,6 +424,7 @@
       const after = [...container.children].find((r) => Number(r.dataset.id) > m.message_id);
       container.insertBefore(row, after || null);
       if (stick) scrollToBottom();
+      else $('new-below').hidden = false;
     }
     updateEmpty();
   }
@@ -704,6 +714,23 @@
     input.style.height = `${Math.min(input.scrollHeight, 120)}px`;
   }
 
+  const MAX_MESSAGE = 4096;
+
+  /** Telegram sends a longer text as several messages, cut at the last line break or space. */
+  function splitLikeTelegram(text) {
+    const parts = [];
+    let rest = text;
+    while (rest.length > MAX_MESSAGE) {
+      let cut = rest.lastIndexOf('\n', MAX_MESSAGE);
+      if (cut < MAX_MESSAGE / 2) cut = rest.lastIndexOf(' ', MAX_MESSAGE);
+      if (cut < MAX_MESSAGE / 2) cut = MAX_MESSAGE;
+      parts.push(rest.slice(0, cut));
+      rest = rest.slice(cut).replace(/^\s+/, '');
+    }
+    if (rest.trim()) parts.push(rest);
+    return parts;
+  }
+
   function send() {
     const input = $('input');
     const text = input.value;
@@ -711,7 +738,7 @@
     input.value = '';
     autoGrow();
     hideCommands();
-    say(text);
+    for (const part of splitLikeTelegram(text)) say(part);
   }
 
   function wire() {
@@ -732,7 +759,12 @@
       if (quote) { quote.classList.toggle('collapsed'); return; }
       const command = target.closest('.command');
       if (command && command.dataset.command) say(command.dataset.command);
+      const link = target.closest('a[href]');
+      const start = link && deepLinkStart(link.getAttribute('href'));
+      if (start) { e.preventDefault(); say(start); }
     });
+    $('chat').addEventListener('scroll', () => { if (nearBottom(40)) $('new-below').hidden = true; });
+    $('new-below').addEventListener('click', () => { scrollToBottom(); $('new-below').hidden = true; });
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') { hideCommands(); $('alert').hidden = true; }
     });
@@ -742,6 +774,7 @@
     wire();
     const config = await api('/sandbox/config');
     ui.personas = config.personas;
+    ui.botUsername = config.bot.username;
     ui.instance = config.instance;
     $('bot-name').textContent = config.bot.name;
     const byHash = ui.personas.find((p) => `#${p.role}` === location.hash);

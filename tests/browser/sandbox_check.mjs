@@ -141,6 +141,28 @@ try {
   step('edit');
   await page.screenshot({ path: join(outDir, 'sandbox-edit.png') });
 
+  // A cross-reference inside an answer opens that entry in the bot (a t.me link to the bot
+  // itself becomes "/start e_<id>", as in Telegram).
+  since = await lastId();
+  await page.fill('#input', 'thuong hieu va nhan hieu co phai mot khong');
+  await page.press('#input', 'Enter');
+  const linkedRow = await newBotRow(since, '👍');
+  const crossRef = linkedRow.locator('.text a[href*="t.me/"]').first();
+  since = await lastId();
+  await crossRef.click();
+  await page.waitForFunction((id) => [...document.querySelectorAll('.row.out')].some(
+    (row) => Number(row.dataset.id) > id && row.textContent.includes('/start e_')), since);
+  await newBotRow(since, '👍');
+  step('cross-reference');
+
+  // A paste longer than a Telegram message goes out as two messages, as Telegram sends it.
+  since = await lastId();
+  await page.fill('#input', 'đăng ký nhãn hiệu '.repeat(300));
+  await page.press('#input', 'Enter');
+  await page.waitForFunction((id) => [...document.querySelectorAll('.row.out')].filter(
+    (row) => Number(row.dataset.id) > id).length === 2, since);
+  step('long paste');
+
   // Another persona has its own chat and the admin's command menu.
   await page.click('#personas .persona[data-role="admin"]');
   await page.locator('#empty').waitFor();
