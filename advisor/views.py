@@ -105,12 +105,10 @@ def entry_view(kb: KnowledgeBase, entry: Entry, lang: str, offers: tuple[str, ..
 
 def suggest_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
     """ "Có phải bạn muốn hỏi": the top candidates as buttons."""
-    rows = [
-        (Button(kb.entries[hit.entry_id].heading(lang), (Action.ENTRY, hit.entry_id)),)
-        for hit in decision.suggestions
-    ]
+    entries = [kb.entries[hit.entry_id] for hit in decision.suggestions]
+    rows = _entry_rows(entries, lang)
     rows.append((Button(kb.ui.get("menu_button", lang), (Action.MENU,)),))
-    return View((markup.escape(kb.ui.get("suggest_intro", lang)),), tuple(rows))
+    return View((markup.escape(kb.ui.get("suggest_intro", lang)), _entry_list(entries, lang)), tuple(rows))
 
 
 def decline_view(kb: KnowledgeBase, lang: str, in_domain: bool = True) -> View:
@@ -188,8 +186,15 @@ def _pager(action: tuple[str, ...], page: int, pages: int) -> tuple[Button, ...]
     return tuple(buttons)
 
 
-def _entry_rows(entries: list[Entry], lang: str) -> list[tuple[Button, ...]]:
-    return [(Button(e.heading(lang), (Action.ENTRY, e.id)),) for e in entries]
+def _entry_rows(entries: list[Entry], lang: str, first: int = 1) -> list[tuple[Button, ...]]:
+    """A numbered button per entry; the same numbers head the full titles in the message
+    (`_entry_list`), since a phone cuts a long title in a button after about 35 characters."""
+    return [(Button(f"{n}. {e.heading(lang)}", (Action.ENTRY, e.id)),) for n, e in enumerate(entries, first)]
+
+
+def _entry_list(entries: list[Entry], lang: str, first: int = 1) -> str:
+    """The entries' full titles, numbered like their buttons."""
+    return "\n".join(f"{n}. {markup.escape(e.heading(lang))}" for n, e in enumerate(entries, first))
 
 
 def topic_view(kb: KnowledgeBase, topic_id: str, page: int, lang: str) -> View | None:
@@ -205,14 +210,16 @@ def topic_view(kb: KnowledgeBase, topic_id: str, page: int, lang: str) -> View |
         rows.append((Button(kb.ui.get("programmes_by_sector", lang), (Action.SECTORS,)),))
     pages = max(1, -(-len(entries) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    rows[0:0] = _entry_rows(entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], lang)
+    shown = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows[0:0] = _entry_rows(shown, lang, page * PAGE_SIZE + 1)
     pager = _pager((Action.TOPIC, topic_id), page, pages)
     if pager:
         rows.append(pager)
     rows.append(menu_row(kb, lang))
     title = f"<b>{markup.escape(topic.icon + ' ' + topic.name(lang))}</b>"
     intro = markup.escape(kb.ui.get("topic_intro", lang))
-    return View((title, intro), tuple(rows))
+    listing = (_entry_list(shown, lang, page * PAGE_SIZE + 1),) if shown else ()
+    return View((title, intro, *listing), tuple(rows))
 
 
 def programmes(kb: KnowledgeBase, kind: str | None = None, sector: str | None = None) -> list[Entry]:
@@ -238,9 +245,11 @@ def kinds_view(kb: KnowledgeBase, lang: str) -> View:
 def kind_view(kb: KnowledgeBase, kind: str, lang: str) -> View | None:
     if kind not in PROGRAMME_KINDS:
         return None
-    rows = _entry_rows(programmes(kb, kind=kind), lang)
+    found = programmes(kb, kind=kind)
+    rows = _entry_rows(found, lang)
     rows.append((Button(kb.ui.get("back", lang), (Action.KINDS,)), *menu_row(kb, lang)))
-    return View((f"<b>{markup.escape(kb.ui.get(f'kind_{kind}', lang))}</b>",), tuple(rows))
+    title = f"<b>{markup.escape(kb.ui.get(f'kind_{kind}', lang))}</b>"
+    return View((title, _entry_list(found, lang)) if found else (title,), tuple(rows))
 
 
 def sectors_view(kb: KnowledgeBase, lang: str) -> View:
@@ -261,7 +270,8 @@ def sector_view(kb: KnowledgeBase, sector: str, lang: str, others: bool = False)
     else:
         rows.append((Button(kb.ui.get("back", lang), (Action.SECTORS, "all")), *menu_row(kb, lang)))
     title = kb.ui.get("programmes_for_sector", lang, sector=kb.ui.get(f"sector_{sector}", lang))
-    return View((f"<b>{markup.escape(title)}</b>",), tuple(rows))
+    heading = f"<b>{markup.escape(title)}</b>"
+    return View((heading, _entry_list(found, lang)) if found else (heading,), tuple(rows))
 
 
 def guide_step_view(kb: KnowledgeBase, guide_id: str, step: int, lang: str) -> View | None:
