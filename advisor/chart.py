@@ -85,7 +85,7 @@ def pillar_chart(
     axes.set_xlim(0, 110)
     axes.set_xticks([0, 25, 50, 75, 100])
     axes.grid(axis="x", alpha=0.3)
-    axes.set_title(title, fontsize=TITLE_PT)
+    axes.set_title("\n".join(textwrap.wrap(title, 40)), fontsize=TITLE_PT)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     figure.tight_layout()

@@ -248,12 +248,27 @@ def result_view(
     policies = [ref for ref in dict.fromkeys(programmes) if ref in kb.entries and kb.entries[ref].programme][
         :4
     ]
+    # the full titles in the message, numbered like the buttons (a phone cuts button labels)
+    numbered = list(enumerate([*guides, *policies], 1))
     if guides:
-        paragraphs.append(_ui(kb, "result_guides", lang))
+        listing = "\n".join(
+            f"{n}. {markup.escape(kb.entries[ref].heading(lang))}" for n, ref in numbered[: len(guides)]
+        )
+        paragraphs.append(_ui(kb, "result_guides", lang) + "\n" + listing)
     if policies:
-        paragraphs.append(_ui(kb, "result_programmes", lang))
-    rows = [(Button("➜ " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),) for ref in guides]
-    rows.extend((Button("🤝 " + kb.entries[ref].heading(lang), (Action.ENTRY, ref)),) for ref in policies)
+        listing = "\n".join(
+            f"{n}. {markup.escape(kb.entries[ref].heading(lang))}" for n, ref in numbered[len(guides) :]
+        )
+        paragraphs.append(_ui(kb, "result_programmes", lang) + "\n" + listing)
+    rows = [
+        (
+            Button(
+                f"{'➜' if n <= len(guides) else '🤝'} {n}. {kb.entries[ref].heading(lang)}",
+                (Action.ENTRY, ref),
+            ),
+        )
+        for n, ref in numbered
+    ]
     rows.append(
         (
             Button(kb.ui.get("assess_again", lang), (Action.ASSESS, "new")),
