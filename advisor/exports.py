@@ -32,10 +32,11 @@ def for_people(
     rows: Sequence[Mapping[str, object]],
     admins: frozenset[int] = frozenset(),
     officers: frozenset[int] = frozenset(),
+    sectors: Mapping[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """Rows as an officer reads them in a spreadsheet: times in Vietnam time (the zone in the
-    column's name), a result's pillar scores one column each, and the role of users whose rights
-    come from the server's configuration rather than a grant."""
+    column's name), a result's pillar scores one column each, sectors by name (`sectors`: code
+    -> name) and the role of users whose rights come from the server's configuration."""
     out = []
     for row in rows:
         readable: dict[str, object] = {}
@@ -45,6 +46,8 @@ def for_people(
             elif key == "pillar_scores":
                 scores = json.loads(value) if isinstance(value, str) and value else {}
                 readable.update({f"score_{pillar}": score for pillar, score in scores.items()})
+            elif key == "sector" and sectors and value in sectors:
+                readable[key] = sectors[value]
             elif key == "role" and row.get("id") in admins | officers:
                 readable[key] = "admin (config)" if row.get("id") in admins else "officer (config)"
             else:

@@ -35,5 +35,7 @@ def test_exports_read_well_in_a_spreadsheet() -> None:
         {"id": 2, "role": "member", "asked_at": None, "pillar_scores": None},
     ]
     [first, second] = for_people(rows, admins=frozenset({2}))
+    [coop] = for_people([{"sector": "agriculture"}], sectors={"agriculture": "Nông nghiệp"})
+    assert coop["sector"] == "Nông nghiệp"
     assert first["asked_at (UTC+7)"] == "2026-12-01 08:30:00" and first["score_strategy"] == 50.0
     assert "pillar_scores" not in first and second["role"] == "admin (config)"

@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 from advisor import gaps, markup, officer_views, provinces
 from advisor.coop_views import VIETNAM
 from advisor.exports import csv_text, for_people
+from advisor.kb.models import SECTORS
 from advisor.roles import Access, Role
 from advisor.telegram.access import access_of, allowed
 from advisor.telegram.context import AdvisorContext
@@ -179,7 +180,8 @@ async def _export(update: Update, context: AdvisorContext, granted: Access, tabl
         await send_view(update, context, context.text_view("export_empty", table=table))
         return
     settings = context.runtime.settings
-    readable = for_people(rows, settings.admins, settings.officers)
+    sectors = {code: context.kb.ui.get(f"sector_{code}", "vi") for code in SECTORS}
+    readable = for_people(rows, settings.admins, settings.officers, sectors)
     data = csv_text(readable).encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
     stamp = dt.datetime.now(VIETNAM).strftime("%Y%m%d-%H%M")
     await context.bot.send_document(update.effective_chat.id, data, filename=f"{table}-{stamp}.csv")
