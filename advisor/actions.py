@@ -51,6 +51,14 @@ class Action(StrEnum):
     DISCARD = "bx"
     STOP_BROADCAST = "bc"  # broadcast id
     EXPORT = "exp"  # table name
+    # "Hỏi cán bộ": a member's question to the officers of their province
+    HANDOFF = "ho"  # the member's last question (kept in their session) to send
+    HANDOFF_PROVINCE = "hop"  # province number (a member without a profile)
+    HANDOFF_PROVINCE_PAGE = "hopp"  # page
+    HANDOFF_SEND = "hos"
+    HANDOFF_CLAIM = "hoc"  # handoff id: an officer takes it to answer
+    HANDOFF_SCOPE = "hox"  # handoff id: not for extension officers
+    HANDOFF_RATE = "hor"  # handoff id, "up" | "down"
 
 
 EDIT = "e"

@@ -134,3 +134,22 @@ class Delivery:
     message_id: int | None = None
     error: str | None = None
     updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A member's question handed to the extension officers of their province."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    province: str | None
+    question: str
+    status: str
+    """open | claimed (an officer is answering) | answered | out_of_scope"""
+    asked_at: str
+    claimed_by: int | None = None
+    answer: str | None = None
+    claimed_at: str | None = None
+    answered_at: str | None = None
+    rating: int | None = None

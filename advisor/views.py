@@ -107,6 +107,7 @@ def suggest_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
     """ "Có phải bạn muốn hỏi": the top candidates as buttons."""
     entries = [kb.entries[hit.entry_id] for hit in decision.suggestions]
     rows = _entry_rows(entries, lang)
+    rows.append((_handoff_button(kb, lang),))
     rows.append((Button(kb.ui.get("menu_button", lang), (Action.MENU,)),))
     return View((markup.escape(kb.ui.get("suggest_intro", lang)), _entry_list(entries, lang)), tuple(rows))
 
@@ -134,6 +135,10 @@ def decision_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
 def menu_row(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:
     """The row with the single "Menu" button that ends most views."""
     return (Button(kb.ui.get("menu_button", lang), (Action.MENU,)),)
+
+
+def _handoff_button(kb: KnowledgeBase, lang: str) -> Button:
+    return Button(kb.ui.get("handoff_button", lang), (Action.HANDOFF,))
 
 
 def _topic_button(topic: Topic, lang: str) -> Button:

@@ -17,6 +17,7 @@ from advisor.storage.broadcasts import Broadcasts, Deliveries
 from advisor.storage.cooperatives import Assessments, Cooperatives
 from advisor.storage.db import Database
 from advisor.storage.grants import Grants
+from advisor.storage.handoffs import Handoffs
 from advisor.storage.migrations import schema_version
 from advisor.storage.questions import Feedback, Questions
 from advisor.storage.reports import AuditLog, Reports
@@ -37,6 +38,7 @@ class Store:
         self.broadcasts = Broadcasts(db)
         self.deliveries = Deliveries(db)
         self.grants = Grants(db)
+        self.handoffs = Handoffs(db)
         self.audit = AuditLog(db)
         self.reports = Reports(db)
 

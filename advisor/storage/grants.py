@@ -23,3 +23,7 @@ class Grants(Repository):
     async def of(self, user_id: int) -> Grant | None:
         row = await self.db.first("SELECT * FROM grants WHERE user_id = ?", (user_id,))
         return Grant(**row) if row else None
+
+    async def all(self) -> list[Grant]:
+        rows = await self.db.all("SELECT * FROM grants ORDER BY user_id")
+        return [Grant(**row) for row in rows]

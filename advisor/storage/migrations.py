@@ -156,6 +156,25 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE questions_new RENAME TO questions;
     CREATE INDEX questions_decision ON questions (decision, asked_at);
     """,
+    # 5: members' questions handed to the extension officers of their province ("Hỏi cán bộ").
+    """
+    CREATE TABLE handoffs (
+        id           INTEGER PRIMARY KEY,
+        user_id      INTEGER NOT NULL,
+        chat_id      INTEGER NOT NULL,
+        province     TEXT,
+        question     TEXT    NOT NULL,
+        status       TEXT    NOT NULL CHECK (status IN ('open', 'claimed', 'answered', 'out_of_scope')),
+        claimed_by   INTEGER,
+        answer       TEXT,
+        asked_at     TEXT    NOT NULL,
+        claimed_at   TEXT,
+        answered_at  TEXT,
+        rating       INTEGER
+    );
+    CREATE INDEX handoffs_open ON handoffs (status, province, asked_at);
+    CREATE INDEX handoffs_user ON handoffs (user_id, status);
+    """,
 )
 
 

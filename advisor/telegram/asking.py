@@ -55,4 +55,6 @@ async def answer(update: Update, context: AdvisorContext, text: str) -> None:
         decision.entry_id,
         decision.score,
     )
+    if decision.kind != "answer" and context.user_data is not None:
+        context.user_data["asked"] = text  # what "📨 Gửi câu hỏi cho cán bộ" would send
     await send_view(update, context, views.decision_view(advisor.kb, decision, context.lang))

@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from advisor import views
 from advisor.actions import Action
-from advisor.telegram import admin, browse, callbacks, coop, handlers, officer
+from advisor.telegram import admin, browse, callbacks, coop, handlers, handoff, officer
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, command_button, send_view
 
@@ -63,6 +63,13 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.DISCARD: officer.on_discard,
     Action.STOP_BROADCAST: officer.on_cancel_broadcast,
     Action.EXPORT: admin.on_export,
+    Action.HANDOFF: handoff.on_start,
+    Action.HANDOFF_PROVINCE: handoff.on_province,
+    Action.HANDOFF_PROVINCE_PAGE: handoff.on_province_page,
+    Action.HANDOFF_SEND: handoff.on_send,
+    Action.HANDOFF_CLAIM: handoff.on_claim,
+    Action.HANDOFF_SCOPE: handoff.on_out_of_scope,
+    Action.HANDOFF_RATE: handoff.on_rate,
 }
 
 
@@ -95,6 +102,7 @@ ELSEWHERE = frozenset(
         Action.HISTORY,
         Action.RESULT,
         Action.PROFILE_EDIT,
+        Action.HANDOFF,
     }
 )
 """Taps that take the member somewhere else: they leave a pending flow (a profile or notice

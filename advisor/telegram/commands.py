@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from advisor.roles import Role
-from advisor.telegram import admin, coop, handlers, officer
+from advisor.telegram import admin, coop, handlers, handoff, officer
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME
 
@@ -54,10 +54,12 @@ COMMANDS = (
     Command("lang", handlers.lang),
     Command("cancel", handlers.cancel),
     Command("about", handlers.about),
+    Command("ask", handoff.ask, private=True),
     Command("subscribe", officer.subscribe, private=True, in_menu=False),
     Command("unsubscribe", officer.unsubscribe, private=True, in_menu=False),
     Command("broadcast", officer.broadcast, Role.OFFICER, private=True),
     Command("broadcasts", officer.broadcasts, Role.OFFICER, private=True),
+    Command("inbox", handoff.inbox, Role.OFFICER, private=True),
     Command("stats", admin.stats, Role.OFFICER, private=True),
     Command("export", admin.export, Role.OFFICER, private=True),
     Command("reload", admin.reload, Role.ADMIN, private=True),

@@ -18,9 +18,10 @@ from advisor import markup, views
 from advisor.actions import Action
 from advisor.broadcast_draft import BROADCAST_FLOW
 from advisor.folding import display
+from advisor.handoff import HANDOFF_FLOW
 from advisor.profiles import PROFILE_FLOW
 from advisor.records import StoreError
-from advisor.telegram import admin, coop, officer
+from advisor.telegram import admin, coop, handoff, officer
 from advisor.telegram.asking import answer
 from advisor.telegram.browse import invalid
 from advisor.telegram.context import AdvisorContext
@@ -135,7 +136,11 @@ async def unknown_command(update: Update, context: AdvisorContext) -> None:
 # --- free text: a question -----------------------------------------------------------------
 
 
-FLOWS = {PROFILE_FLOW: coop.profile_text, BROADCAST_FLOW: officer.broadcast_text}
+FLOWS = {
+    PROFILE_FLOW: coop.profile_text,
+    BROADCAST_FLOW: officer.broadcast_text,
+    HANDOFF_FLOW: handoff.answer_text,
+}
 """Text replies inside a multi-step flow, by the flow's kind (stored in the `flows` table)."""
 
 
