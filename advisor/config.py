@@ -32,6 +32,10 @@ class Settings:
     officers: frozenset[int] = field(default_factory=frozenset)
     broadcast_rate: float = 25.0
     broadcast_chat_interval: float = 1.0
+    handoff_remind_hours: float = 48.0
+    """A member's question unanswered this long reminds the province's officers."""
+    handoff_escalate_hours: float = 120.0
+    """... and this long goes to the admins too."""
 
     @property
     def base_url(self) -> str:
@@ -91,6 +95,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         admins=_id_set("ADVISOR_ADMINS", values.get("ADVISOR_ADMINS")),
         officers=_id_set("ADVISOR_OFFICERS", values.get("ADVISOR_OFFICERS")),
         broadcast_rate=_positive_float("ADVISOR_BROADCAST_RATE", values.get("ADVISOR_BROADCAST_RATE"), 25.0),
+        handoff_remind_hours=_positive_float(
+            "ADVISOR_HANDOFF_REMIND_HOURS", values.get("ADVISOR_HANDOFF_REMIND_HOURS"), 48.0
+        ),
+        handoff_escalate_hours=_positive_float(
+            "ADVISOR_HANDOFF_ESCALATE_HOURS", values.get("ADVISOR_HANDOFF_ESCALATE_HOURS"), 120.0
+        ),
         broadcast_chat_interval=_positive_float(
             "ADVISOR_BROADCAST_CHAT_INTERVAL", values.get("ADVISOR_BROADCAST_CHAT_INTERVAL"), 1.0
         ),

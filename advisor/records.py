@@ -153,3 +153,5 @@ class Handoff:
     claimed_at: str | None = None
     answered_at: str | None = None
     rating: int | None = None
+    reminded_at: str | None = None
+    escalated_at: str | None = None

@@ -87,3 +87,31 @@ class Handoffs(Repository):
             params,
         )
         return [Handoff(**row) for row in rows]
+
+    async def overdue(self, asked_before: str, mark: str) -> list[Handoff]:
+        """Waiting questions asked before a time and not yet reminded (`mark` "reminded_at")
+        or escalated ("escalated_at")."""
+        if mark not in ("reminded_at", "escalated_at"):
+            raise ValueError(mark)
+        rows = await self.db.all(
+            f"SELECT * FROM handoffs WHERE status IN ('open', 'claimed') AND asked_at < ? AND {mark} IS NULL "
+            "ORDER BY asked_at",
+            (asked_before,),
+        )
+        return [Handoff(**row) for row in rows]
+
+    async def mark(self, handoff_id: int, mark: str) -> bool:
+        """Note a reminder or escalation once; False if it was already noted (another instance)."""
+        if mark not in ("reminded_at", "escalated_at"):
+            raise ValueError(mark)
+        changed = await self.db.write(
+            f"UPDATE handoffs SET {mark} = ? WHERE id = ? AND {mark} IS NULL", (now(), handoff_id)
+        )
+        return changed == 1
+
+    async def of_user(self, user_id: int, limit: int = 10) -> list[Handoff]:
+        rows = await self.db.all(
+            "SELECT * FROM handoffs WHERE user_id = ? ORDER BY asked_at DESC, id DESC LIMIT ?",
+            (user_id, limit),
+        )
+        return [Handoff(**row) for row in rows]

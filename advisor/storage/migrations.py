@@ -170,7 +170,9 @@ MIGRATIONS: tuple[str, ...] = (
         asked_at     TEXT    NOT NULL,
         claimed_at   TEXT,
         answered_at  TEXT,
-        rating       INTEGER
+        rating       INTEGER,
+        reminded_at  TEXT,
+        escalated_at TEXT
     );
     CREATE INDEX handoffs_open ON handoffs (status, province, asked_at);
     CREATE INDEX handoffs_user ON handoffs (user_id, status);

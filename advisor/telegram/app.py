@@ -30,7 +30,7 @@ from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
 from advisor.storage import Store
-from advisor.telegram import delivery, handlers, middleware, officer
+from advisor.telegram import delivery, handlers, handoff, middleware, officer
 from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
@@ -133,6 +133,12 @@ async def start_sender(app: Application) -> None:
     rt.sender_task = asyncio.create_task(rt.sender.run(), name="broadcast-sender")
 
 
+def start_reminders(app: Application) -> None:
+    """The task reminding officers of members' questions left waiting."""
+    rt: Runtime = app.bot_data["runtime"]
+    rt.reminders_task = asyncio.create_task(handoff.remind_forever(app), name="handoff-reminders")
+
+
 def start_writes(app: Application) -> None:
     """The task writing the question log and last-seen times behind the replies."""
     rt: Runtime = app.bot_data["runtime"]
@@ -149,6 +155,11 @@ async def post_stop(app: Application) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await rt.writes_task
         rt.writes_task = None
+    if rt.reminders_task is not None:
+        rt.reminders_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rt.reminders_task
+        rt.reminders_task = None
     if rt.sender_task is not None:
         rt.sender_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -194,6 +205,7 @@ async def post_init(app: Application) -> None:
     start_writes(app)
     await set_commands(app)
     await start_sender(app)
+    start_reminders(app)
     watch_sighup(app)
     warm_chart_process(app)
 

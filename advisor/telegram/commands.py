@@ -55,6 +55,7 @@ COMMANDS = (
     Command("cancel", handlers.cancel),
     Command("about", handlers.about),
     Command("ask", handoff.ask, private=True),
+    Command("myquestions", handoff.my_questions, private=True),
     Command("subscribe", officer.subscribe, private=True, in_menu=False),
     Command("unsubscribe", officer.unsubscribe, private=True, in_menu=False),
     Command("broadcast", officer.broadcast, Role.OFFICER, private=True),

@@ -4,16 +4,19 @@ who receives and who may answer; `store.handoffs` keeps it all durably)."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import Application
 
 from advisor import coop_views, markup, provinces
 from advisor.actions import Action
 from advisor.folding import display
 from advisor.handoff import HANDOFF_FLOW, may_handle, recipients
-from advisor.records import Handoff
+from advisor.records import Handoff, StoreError
 from advisor.roles import Role
 from advisor.telegram import render
 from advisor.telegram.access import allowed
@@ -138,36 +141,93 @@ async def on_send(update: Update, context: AdvisorContext, args: tuple[str, ...]
 
 
 async def _notify(context: AdvisorContext, officer_id: int, handoff: Handoff, who: str, coop: str) -> None:
-    officer = await context.store.users.get(officer_id)
+    await notify(context.application, officer_id, handoff, "handoff_new", who=who, coop=coop or "-")
+
+
+async def notify(app: Application, officer_id: int, handoff: Handoff, key: str, **values: str) -> None:
+    """Tell one officer about a question, in their language, with its text and the buttons to
+    take it or turn it away."""
+    rt = app.bot_data["runtime"]
+    officer = await rt.require_store().users.get(officer_id)
     if officer is None or officer.blocked_at:
         return
-    lang = officer.language
-    ui = context.kb.ui
-    text = ui_html(
-        context.kb,
-        "handoff_new",
-        lang,
-        id=str(handoff.id),
-        who=markup.escape(who),
-        coop=markup.escape(coop or "-"),
-        province=handoff.province or "-",
-    )
+    kb, lang = rt.kb, officer.language
+    escaped = {name: markup.escape(value) for name, value in values.items()}
+    text = ui_html(kb, key, lang, id=str(handoff.id), province=handoff.province or "-", **escaped)
     rows = (
         (
-            Button(ui.get("handoff_claim", lang), (Action.HANDOFF_CLAIM, str(handoff.id))),
-            Button(ui.get("handoff_out_of_scope", lang), (Action.HANDOFF_SCOPE, str(handoff.id))),
+            Button(kb.ui.get("handoff_claim", lang), (Action.HANDOFF_CLAIM, str(handoff.id))),
+            Button(kb.ui.get("handoff_out_of_scope", lang), (Action.HANDOFF_SCOPE, str(handoff.id))),
         ),
     )
-
-    for message in render.messages(
-        View((text, f"<blockquote>{markup.escape(handoff.question)}</blockquote>"), rows),
-        context.kb.version,
-        context.bot.username,
-    ):
+    view = View((text, f"<blockquote>{markup.escape(handoff.question)}</blockquote>"), rows)
+    for message in render.messages(view, kb.version, app.bot.username):
         try:
-            await context.bot.send_message(officer.chat_id, message.html, reply_markup=message.keyboard)
+            await app.bot.send_message(officer.chat_id, message.html, reply_markup=message.keyboard)
         except TelegramError as exc:
-            log.info("could not notify officer %s of question %s: %s", officer_id, handoff.id, exc)
+            log.info("could not tell officer %s about question %s: %s", officer_id, handoff.id, exc)
+            return
+
+
+# --- never forgotten -----------------------------------------------------------------------------
+
+REMIND_EVERY_S = 600.0
+"""How often waiting questions are checked for reminders."""
+
+
+async def remind(app: Application, now: dt.datetime | None = None) -> int:
+    """Remind the province's officers of questions waiting longer than the configured delay,
+    and the admins of those waiting much longer; each once (the mark is taken atomically, so
+    two instances never remind twice). Returns how many reminders were sent."""
+    rt = app.bot_data["runtime"]
+    store, settings = rt.require_store(), rt.settings
+    now = now or dt.datetime.now(dt.UTC)
+    sent = 0
+    stages = (
+        ("reminded_at", settings.handoff_remind_hours, "handoff_reminder", None),
+        ("escalated_at", settings.handoff_escalate_hours, "handoff_escalated", "admins"),
+    )
+    grants = await store.grants.all()
+    for mark, hours, key, who in stages:
+        cutoff = (now - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
+        for handoff in await store.handoffs.overdue(cutoff, mark):
+            if not await store.handoffs.mark(handoff.id, mark):
+                continue
+            if who == "admins":
+                people = sorted(settings.admins | {g.user_id for g in grants if g.role == "admin"})
+            else:
+                people = recipients(handoff.province, grants, settings)
+            for person in people:
+                await notify(app, person, handoff, key, hours=f"{hours:.0f}")
+                sent += 1
+    return sent
+
+
+async def remind_forever(app: Application) -> None:
+    """The reminder task of the application (cancelled at stop)."""
+    while True:
+        try:
+            await remind(app)
+        except StoreError as exc:
+            log.warning("could not check waiting questions: %s", exc)
+        await asyncio.sleep(REMIND_EVERY_S)
+
+
+async def my_questions(update: Update, context: AdvisorContext) -> None:
+    """/myquestions: the member's questions to officers and where each stands."""
+    mine = await context.store.handoffs.of_user(update.effective_user.id)
+    if not mine:
+        await send_view(update, context, context.text_view("handoff_none_yet"))
+        return
+    lines = []
+    for item in mine:
+        status = markup.escape(context.ui(f"handoff_status_{item.status}"))
+        lines.append(f"#{item.id} · {status}: {markup.escape(item.question[:120])}")
+    view = View(
+        (ui_html(context.kb, "handoff_mine_title", context.lang), "\n".join(lines)),
+        (menu_row(context.kb, context.lang),),
+    )
+    await send_view(update, context, view)
 
 
 # --- the officer answers ------------------------------------------------------------------------

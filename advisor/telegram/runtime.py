@@ -44,6 +44,7 @@ class Runtime:
     writes: WriteQueue = field(default_factory=WriteQueue)
     """Writes behind the reply (question log, last seen), retried until they land."""
     writes_task: asyncio.Task | None = None
+    reminders_task: asyncio.Task | None = None
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu
     """Shows a user the command menu of their new role (set by the application)."""
 

@@ -4,9 +4,12 @@ the officer's role and province and can rate it; a second officer cannot take it
 
 from __future__ import annotations
 
+import datetime as dt
+
 from advisor.config import Settings
 from advisor.handoff import recipients
 from advisor.records import Grant
+from advisor.telegram import handoff
 from tests.bot.conftest import ADMIN, MEMBER
 from tests.bot.harness import BotHarness, buttons
 
@@ -82,3 +85,21 @@ def test_without_officers_for_the_province_the_question_goes_to_the_wide_ones() 
     assert recipients("Huế", grants, settings) == [5]
     assert recipients("Cà Mau", grants, settings) == [1, 6, 9]
     assert recipients(None, grants, settings) == [1, 6, 9]
+
+
+async def test_a_waiting_question_reminds_then_escalates_once_each(bot: BotHarness) -> None:
+    """With a fake clock: after the configured delay the province's officers are reminded, much
+    later the admins; a second check sends nothing twice; the member can see the status."""
+    await _officers(bot)
+    await _member_of_hue(bot)
+    [confirm] = await bot.say(MEMBER, "/ask giấy phép nhà màng")
+    await bot.press(MEMBER, confirm, "📨 Gửi")
+    app, later = bot.app, dt.datetime.now(dt.UTC)
+    assert await handoff.remind(app, later) == 0  # not overdue yet
+    assert await handoff.remind(app, later + dt.timedelta(hours=49)) == 2  # both officers of Huế
+    assert any("đã chờ hơn 48 giờ" in (m.text or "") for m in bot.state.messages(HUE_OFFICER))
+    assert await handoff.remind(app, later + dt.timedelta(hours=50)) == 0  # once
+    assert await handoff.remind(app, later + dt.timedelta(hours=121)) == 1  # the admin
+    assert any("🚨" in (m.text or "") for m in bot.state.messages(ADMIN))
+    [mine] = await bot.say(MEMBER, "/myquestions")
+    assert "đang chờ cán bộ" in mine.text
