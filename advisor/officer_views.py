@@ -263,6 +263,22 @@ def stats_view(kb: KnowledgeBase, figures: Mapping[str, Any], scope: str | None,
             for row in figures["by_province"]
         ]
         paragraphs.append(ui_html(kb, "stats_provinces", lang) + "\n" + "\n".join(lines))
+    if figures.get("handoffs"):
+        lines = []
+        for row in figures["handoffs"]:
+            median = f"{row['median_hours']:.0f}" if row["median_hours"] is not None else "-"
+            liked = f"{row['liked']}%" if row["liked"] is not None else "-"
+            values = {
+                "asked": str(row["asked"]),
+                "answered": str(row["answered"]),
+                "hours": median,
+                "liked": liked,
+            }
+            lines.append(
+                f"• {markup.escape(row['province'])}: "
+                + markup.escape(kb.ui.get("stats_handoff_line", lang, **values))
+            )
+        paragraphs.append(ui_html(kb, "stats_handoffs", lang) + "\n" + "\n".join(lines))
     if figures["deliveries"]:
         text = ", ".join(
             f"{kb.ui.get(f'delivery_{status}', lang)} {n}"

@@ -165,6 +165,8 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "sector_transport",
     "short_description",
     "flood_skipped",
+    "stats_handoffs",
+    "stats_handoff_line",
     "handoff_reminder",
     "handoff_escalated",
     "handoff_none_yet",

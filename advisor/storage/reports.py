@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import statistics
 from typing import Any
 
 from advisor.storage.db import Repository, now
@@ -91,7 +93,40 @@ class Reports(Repository):
             "by_level": by_level,
             "by_province": by_province,
             "deliveries": {row["status"]: row["n"] for row in deliveries},
+            "handoffs": await self._handoffs(province),
         }
+
+    async def _handoffs(self, province: str | None) -> list[dict[str, Any]]:
+        """Members' questions to officers, per province: asked, answered, median hours to the
+        answer, and the share rated 👍 among those rated."""
+        where, params = ("WHERE province = ?", (province,)) if province else ("", ())
+        rows = await self.db.all(
+            f"SELECT province, status, asked_at, answered_at, rating FROM handoffs {where}", params
+        )
+        by_province: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_province.setdefault(row["province"] or "-", []).append(row)
+        figures = []
+        for name, items in sorted(by_province.items(), key=lambda kv: -len(kv[1])):
+            answered = [r for r in items if r["status"] == "answered" and r["answered_at"]]
+            hours = sorted(
+                (
+                    dt.datetime.fromisoformat(r["answered_at"]) - dt.datetime.fromisoformat(r["asked_at"])
+                ).total_seconds()
+                / 3600
+                for r in answered
+            )
+            rated = [r["rating"] for r in answered if r["rating"] is not None]
+            figures.append(
+                {
+                    "province": name,
+                    "asked": len(items),
+                    "answered": len(answered),
+                    "median_hours": statistics.median(hours) if hours else None,
+                    "liked": round(100 * sum(v > 0 for v in rated) / len(rated)) if rated else None,
+                }
+            )
+        return figures
 
     async def export(self, table: str, province: str | None = None) -> list[dict[str, Any]]:
         """Rows of an export; cooperative-based tables can be limited to one province."""

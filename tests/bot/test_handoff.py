@@ -62,6 +62,12 @@ async def test_a_declined_question_goes_to_the_provinces_officers_and_the_answer
     assert handoff.status == "answered" and handoff.rating == 1 and handoff.claimed_by == HUE_OFFICER
     actions = [row["action"] for row in await bot.runtime.store.reports.export("audit")]
     assert "handoff_claim" in actions and "handoff_answer" in actions
+    [stats] = await bot.say(HUE_OFFICER, "/stats")  # figures for the alliance, per province
+    assert (
+        "Câu hỏi gửi cán bộ" in stats.text
+        and "Huế: hỏi 1, đã trả lời 1" in stats.text
+        and "👍 100%" in stats.text
+    )
 
 
 async def test_one_open_question_per_member_and_the_inbox(bot: BotHarness) -> None:
