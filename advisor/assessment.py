@@ -152,6 +152,10 @@ class Questionnaire:
         position = applicable.index(question_id) + 1 if question_id in applicable else len(applicable)
         return position, len(applicable)
 
+    def level_label(self, level_id: int | None, lang: str) -> str | None:
+        """The name of a maturity level in the reader's language (None for an unknown level)."""
+        return next((level.label(lang) for level in self.levels if level.id == level_id), None)
+
     def score(self, answers: Mapping[str, int]) -> Result:
         """Score answers; unanswered or skipped questions count 0 of their maximum."""
         earned: dict[str, int] = {p.id: 0 for p in self.pillars}

@@ -287,8 +287,7 @@ def _date(stamp: str | None) -> str:
 
 def _level_name(kb: KnowledgeBase, item: Assessment, lang: str) -> str:
     """A past result's level in the reader's language (the stored name is Vietnamese)."""
-    levels = kb.assessment.levels if kb.assessment else ()
-    return next((level.label(lang) for level in levels if level.id == item.level), item.level_name or "")
+    return (kb.assessment and kb.assessment.level_label(item.level, lang)) or item.level_name or ""
 
 
 def history_view(kb: KnowledgeBase, coop: Coop, past: Sequence[Assessment], lang: str) -> View:

@@ -14,7 +14,8 @@ import io
 import json
 from collections.abc import Mapping, Sequence
 
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
+from advisor.coop_views import VIETNAM
+
 TIME_COLUMNS = frozenset({"first_seen", "last_seen", "at", "send_at"})
 """Besides every `*_at` column: the columns holding a time."""
 

@@ -28,12 +28,6 @@ def _heading(kb: KnowledgeBase, entry_id: str, lang: str) -> str:
     return entry.heading(lang) if entry else entry_id
 
 
-def _level(kb: KnowledgeBase, level_id: int | None, lang: str) -> str:
-    """A maturity level's name in the reader's language ("" if the questionnaire lacks it)."""
-    levels = kb.assessment.levels if kb.assessment else ()
-    return next((level.label(lang) for level in levels if level.id == level_id), "")
-
-
 def _scope(kb: KnowledgeBase, scope: str | None, lang: str) -> str:
     return " " + kb.ui.get("broadcast_scope", lang, province=scope) if scope else ""
 
@@ -254,7 +248,9 @@ def stats_view(kb: KnowledgeBase, figures: Mapping[str, Any], scope: str | None,
     if figures["by_level"]:
         lines = []
         for row in figures["by_level"]:
-            name = _level(kb, row["level"], lang) or row["level_name"] or ""
+            name = (
+                (kb.assessment and kb.assessment.level_label(row["level"], lang)) or row["level_name"] or ""
+            )
             lines.append(f"• {row['level']} {markup.escape(name)}: {row['n']}")
         paragraphs.append(ui_html(kb, "stats_levels", lang) + "\n" + "\n".join(lines))
     if figures["by_province"]:

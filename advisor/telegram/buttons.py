@@ -6,6 +6,7 @@ knowledge (before a reload) shows the fresh menu; every callback query is answer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -122,12 +123,9 @@ def _routed(handler: ButtonHandler) -> Callable[[Update, AdvisorContext], Awaita
     return route
 
 
-def _for(action: Action) -> Callable[[object], bool]:
-    def matches(data: object) -> bool:
-        decoded = callbacks.readable(data)
-        return decoded is not None and decoded.action is action
-
-    return matches
+def _for(action: Action) -> re.Pattern[str]:
+    """The action's buttons (data already checked as readable and current by the handlers before)."""
+    return re.compile(rf"^[^:]{{{callbacks.VERSION_CHARS}}}:{re.escape(action.value)}(?::|$)")
 
 
 def add_button_handlers(app: Application) -> None:

@@ -60,16 +60,7 @@ async def _prepare(update: Update, context: AdvisorContext, text: str) -> None:
     context.user_data[PENDING] = pending
     if pending["province"] is None:
         OUTCOME.set("handoff:province")
-        prompt = (ui_html(context.kb, "handoff_pick_province", context.lang),)
-        view = coop_views.province_page_view(
-            context.kb,
-            0,
-            context.lang,
-            prompt,
-            pick=Action.HANDOFF_PROVINCE,
-            turn=Action.HANDOFF_PROVINCE_PAGE,
-        )
-        await send_view(update, context, view)
+        await send_view(update, context, _province_view(context, 0))
         return
     await _confirm(update, context, pending, coop.name if coop else "")
 
@@ -87,10 +78,15 @@ async def on_province(update: Update, context: AdvisorContext, args: tuple[str, 
 
 
 async def on_province_page(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-
     page = int(args[0]) if args and args[0].isdigit() else 0
+    await edit_view(update, context, _province_view(context, page))
+    return False
+
+
+def _province_view(context: AdvisorContext, page: int) -> View:
+    """A page of provinces for a member without a profile: whose officers should answer."""
     prompt = (ui_html(context.kb, "handoff_pick_province", context.lang),)
-    view = coop_views.province_page_view(
+    return coop_views.province_page_view(
         context.kb,
         page,
         context.lang,
@@ -98,8 +94,19 @@ async def on_province_page(update: Update, context: AdvisorContext, args: tuple[
         pick=Action.HANDOFF_PROVINCE,
         turn=Action.HANDOFF_PROVINCE_PAGE,
     )
-    await edit_view(update, context, view)
-    return False
+
+
+async def _deliver(app: Application, chat_id: int, view: View) -> bool:
+    """A view to someone other than the sender of the update (an officer, the asking member);
+    False when Telegram refused it (blocked, never started the bot)."""
+    kb = app.bot_data["runtime"].kb
+    try:
+        for message in render.messages(view, kb.version, app.bot.username):
+            await app.bot.send_message(chat_id, message.html, reply_markup=message.keyboard)
+    except TelegramError as exc:
+        log.info("could not deliver to chat %s: %s", chat_id, exc)
+        return False
+    return True
 
 
 async def _confirm(update: Update, context: AdvisorContext, pending: dict, coop_name: str) -> None:
@@ -136,12 +143,9 @@ async def on_send(update: Update, context: AdvisorContext, args: tuple[str, ...]
     officers = recipients(handoff.province, await store.grants.all(), context.runtime.settings)
     coop = await store.coops.of_user(user.id)
     for officer_id in officers:
-        await _notify(context, officer_id, handoff, display(user.full_name)[:64], coop.name if coop else "")
+        who, coop_name = display(user.full_name)[:64], coop.name if coop else "-"
+        await notify(context.application, officer_id, handoff, "handoff_new", who=who, coop=coop_name)
     return True
-
-
-async def _notify(context: AdvisorContext, officer_id: int, handoff: Handoff, who: str, coop: str) -> None:
-    await notify(context.application, officer_id, handoff, "handoff_new", who=who, coop=coop or "-")
 
 
 async def notify(app: Application, officer_id: int, handoff: Handoff, key: str, **values: str) -> None:
@@ -160,13 +164,11 @@ async def notify(app: Application, officer_id: int, handoff: Handoff, key: str, 
             Button(kb.ui.get("handoff_out_of_scope", lang), (Action.HANDOFF_SCOPE, str(handoff.id))),
         ),
     )
-    view = View((text, f"<blockquote>{markup.escape(handoff.question)}</blockquote>"), rows)
-    for message in render.messages(view, kb.version, app.bot.username):
-        try:
-            await app.bot.send_message(officer.chat_id, message.html, reply_markup=message.keyboard)
-        except TelegramError as exc:
-            log.info("could not tell officer %s about question %s: %s", officer_id, handoff.id, exc)
-            return
+    await _deliver(
+        app,
+        officer.chat_id,
+        View((text, f"<blockquote>{markup.escape(handoff.question)}</blockquote>"), rows),
+    )
 
 
 # --- never forgotten -----------------------------------------------------------------------------
@@ -289,12 +291,8 @@ async def answer_text(update: Update, context: AdvisorContext, state: dict) -> N
         ),
     )
     view = View((head, f"<blockquote>{markup.escape(handoff.question)}</blockquote>", rendered.html), rows)
-
-    try:
-        for message in render.messages(view, context.kb.version, context.bot.username):
-            await context.bot.send_message(handoff.chat_id, message.html, reply_markup=message.keyboard)
-    except TelegramError as exc:
-        log.warning("could not deliver the answer to question %s: %s", handoff.id, exc)
+    if not await _deliver(context.application, handoff.chat_id, view):
+        log.warning("the answer to question %s did not reach the member", handoff.id)
     await send_view(update, context, context.text_view("handoff_delivered", id=str(handoff.id)))
 
 
@@ -314,12 +312,9 @@ async def on_out_of_scope(update: Update, context: AdvisorContext, args: tuple[s
     await clear_buttons(update)
     member = await context.store.users.get(handoff.user_id)
     lang = member.language if member else "vi"
-    try:
-        await context.bot.send_message(
-            handoff.chat_id, markup.escape(context.kb.ui.get("handoff_not_ours", lang))
-        )
-    except TelegramError as exc:
-        log.info("could not tell member of question %s: %s", handoff.id, exc)
+    await _deliver(
+        context.application, handoff.chat_id, View((ui_html(context.kb, "handoff_not_ours", lang),))
+    )
     await update.callback_query.answer(context.ui("handoff_closed"))
     return True
 

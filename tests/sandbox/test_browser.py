@@ -39,27 +39,33 @@ def missing() -> str | None:
     return None
 
 
-async def test_chat_page_in_headless_chromium(sandbox: Sandbox):
+async def _run(script: Path, page_url: str, out: Path, timeout: float) -> str:
+    """Run a browser script against the sandbox page; its output, after checking it passed."""
     reason = missing()
     if reason:
         pytest.skip(f"browser test skipped: {reason} (install: {INSTALL})")
     process = await asyncio.create_subprocess_exec(
         "node",
-        str(SCRIPT),
-        sandbox.page_url,
-        str(OUT),
+        str(script),
+        page_url,
+        str(out),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        output, _ = await asyncio.wait_for(process.communicate(), 120)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout)
     except TimeoutError:
         process.kill()
         await process.wait()
         raise
     text = output.decode("utf-8", "replace")
     assert process.returncode == 0, text
+    return text
+
+
+async def test_chat_page_in_headless_chromium(sandbox: Sandbox):
+    text = await _run(SCRIPT, sandbox.page_url, OUT, 120)
     assert '"step":"done"' in text
     assert (OUT / "sandbox-answer.png").stat().st_size > 10_000
 
@@ -69,24 +75,5 @@ async def test_what_members_and_officers_see_on_a_phone(sandbox: Sandbox):
     in a 390x844 page, in Vietnamese and English; the screenshots go to bench/out/phone/ for a
     person to look at (the script fails on what a script can see: a score read as a command,
     page errors, a reply that never comes)."""
-    reason = missing()
-    if reason:
-        pytest.skip(f"browser test skipped: {reason} (install: {INSTALL})")
-    process = await asyncio.create_subprocess_exec(
-        "node",
-        str(PHONE_SCRIPT),
-        sandbox.page_url,
-        str(PHONE_OUT),
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), 240)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    text = output.decode("utf-8", "replace")
-    assert process.returncode == 0, text
+    text = await _run(PHONE_SCRIPT, sandbox.page_url, PHONE_OUT, 240)
     assert len(list(PHONE_OUT.glob("phone-*.png"))) >= 6, text
