@@ -55,15 +55,30 @@ class Action(StrEnum):
     HANDOFF = "ho"  # the member's last question (kept in their session) to send
     HANDOFF_PROVINCE = "hop"  # province number (a member without a profile)
     HANDOFF_PROVINCE_PAGE = "hopp"  # page
-    HANDOFF_SEND = "hos"
+    HANDOFF_SEND = "hos"  # "1" with the member's name, "0" without
     HANDOFF_CLAIM = "hoc"  # handoff id: an officer takes it to answer
+    HANDOFF_RELEASE = "hol"  # handoff id: the officer gives it back
+    HANDOFF_MOVE_PAGE = "homp"  # handoff id, page: provinces to transfer it to
+    HANDOFF_MOVE = "hom"  # handoff id, province number, page
     HANDOFF_SCOPE = "hox"  # handoff id: not for extension officers
+    HANDOFF_DELIVER = "hod"  # handoff id: send the previewed answer
     HANDOFF_RATE = "hor"  # handoff id, "up" | "down"
+    HANDOFF_FOLLOW = "hof"  # handoff id: the member's one follow-up
+    HANDOFF_KB = "hok"  # handoff id: an admin marks the answer for the knowledge base
 
 
 EDIT = "e"
 """Last argument of a paging button: edit the pressed message instead of sending a new one."""
 
-VERSIONLESS = frozenset({Action.ANSWER, Action.BACK, Action.PAUSE})
-"""Checked against the assessment's own questionnaire version, not the whole knowledge base's:
-an FAQ edit must not interrupt someone halfway through the questions."""
+VERSIONLESS = frozenset(
+    {
+        Action.ANSWER,
+        Action.BACK,
+        Action.PAUSE,
+        *(action for action in Action if action.name.startswith("HANDOFF_")),
+    }
+)
+"""Not tied to the knowledge base's version. Assessment buttons are checked against the
+assessment's own questionnaire version: an FAQ edit must not interrupt someone halfway through
+the questions. Buttons of a question to officers carry ids of stored questions (and of the
+fixed province list), which a reload does not change; an officer may tap one days later."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from collections import Counter
@@ -21,8 +22,9 @@ from advisor.decision import MODEL_PATH
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
 from advisor.exports import csv_text, for_people
 from advisor.gaps import gap_rows
+from advisor.handoff import draft_entries
 from advisor.kb import KnowledgeBase, load_knowledge
-from advisor.records import StoreError
+from advisor.records import Handoff, StoreError
 from advisor.storage import Store
 from advisor.storage.reports import EXPORTS
 from advisor.views import decision_view
@@ -192,15 +194,17 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO) -> None:
     out.write(csv_text(rows))
 
 
-EXPORT_TABLES = sorted([*EXPORTS, "gaps"])
+EXPORT_TABLES = sorted([*EXPORTS, "gaps", "handoffs", "answered"])
 
 
-async def _export_rows(db_path: Path, table: str, province: str | None) -> list[dict]:
+async def _export_rows(db_path: Path, args: argparse.Namespace) -> list[dict] | list[Handoff]:
     store = await Store.open(db_path)
     try:
-        if table == "gaps":
+        if args.table == "gaps":
             return await gap_rows(store)
-        return await store.reports.export(table, province)
+        if args.table == "answered":  # questions officers answered (marked for the knowledge base)
+            return await store.handoffs.answered(only_for_kb=not args.all, limit=10_000)
+        return await store.reports.export(args.table, args.province)
     finally:
         await store.close()
 
@@ -211,14 +215,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not db_path.is_file():
         print(f"no database at {db_path} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
         return EXIT_FAILED
+    if args.yaml and args.table != "answered":
+        print("--yaml writes draft knowledge entries: only with `export answered`", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        rows = asyncio.run(_export_rows(db_path, args.table, args.province))
+        rows = asyncio.run(_export_rows(db_path, args))
     except KeyError:
         print(f"{args.table} cannot be limited to a province", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as exc:
         print(f"cannot read {db_path}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if args.table == "answered":
+        if args.yaml:
+            kb = _load_kb(args.knowledge)
+            if kb is None:
+                return EXIT_FAILED
+            sys.stdout.write(draft_entries(rows, Advisor(kb)))
+            return EXIT_OK
+        rows = [dataclasses.asdict(handoff) for handoff in rows]
     if args.format == "csv":  # for spreadsheets and people; JSON keeps the stored values
         settings = load_settings()
         rows = for_people(rows, settings.admins, settings.officers)
@@ -293,7 +308,20 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export a table of the database as CSV or JSON")
     export.add_argument("table", choices=EXPORT_TABLES, help="what to export")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--province", help="only this province (cooperatives, assessments, results)")
+    export.add_argument(
+        "--province", help="only this province (cooperatives, assessments, results, handoffs)"
+    )
+    export.add_argument(
+        "--yaml",
+        action="store_true",
+        help="with `answered`: draft knowledge entries for a curator (validate flags them until reviewed)",
+    )
+    export.add_argument(
+        "--all",
+        action="store_true",
+        help="with `answered`: every answered question, not only those marked 📚",
+    )
+    export.add_argument("--knowledge", help="knowledge folder for --yaml (default: $ADVISOR_KNOWLEDGE)")
     export.set_defaults(func=cmd_export)
 
     sandbox = sub.add_parser(

@@ -58,26 +58,28 @@ def province_page_view(
     turn: Action = Action.PROVINCE_PAGE,
     chosen: frozenset[str] = frozenset(),
     done: Button | None = None,
+    carry: tuple[str, ...] = (),
 ) -> View:
     """The 34 provinces as buttons, two per row, twelve per page: `pick` carries a province's
-    index and the page, `turn` a page; `chosen` ones are ticked (the broadcast audience)."""
+    index and the page, `turn` a page, both after `carry` (e.g. the question being moved);
+    `chosen` ones are ticked (the broadcast audience)."""
     pages = -(-len(provinces.PROVINCES) // PROVINCE_PAGE)
     page = min(max(page, 0), pages - 1)
     start = page * PROVINCE_PAGE
     shown = list(enumerate(provinces.PROVINCES))[start : start + PROVINCE_PAGE]
     rows = [
         tuple(
-            Button(("✅ " if name in chosen else "") + name, (pick, str(index), str(page)))
+            Button(("✅ " if name in chosen else "") + name, (pick, *carry, str(index), str(page)))
             for index, name in shown[pair : pair + 2]
         )
         for pair in range(0, len(shown), 2)
     ]
     nav = []
     if page > 0:
-        nav.append(Button("◀", (turn, str(page - 1), EDIT)))
-    nav.append(Button(f"{page + 1}/{pages}", (turn, str(page), EDIT)))
+        nav.append(Button("◀", (turn, *carry, str(page - 1), EDIT)))
+    nav.append(Button(f"{page + 1}/{pages}", (turn, *carry, str(page), EDIT)))
     if page < pages - 1:
-        nav.append(Button("▶", (turn, str(page + 1), EDIT)))
+        nav.append(Button("▶", (turn, *carry, str(page + 1), EDIT)))
     rows.append(tuple(nav))
     if done is not None:
         rows.append((done,))

@@ -31,6 +31,8 @@ class User:
     coop_id: int | None = None
     username: str | None = None
     subscribed: int = 1
+    share_name: int | None = None
+    """Whether officers may see the member's name with a question: None until asked."""
     is_new: bool = False
 
 
@@ -155,3 +157,15 @@ class Handoff:
     rating: int | None = None
     reminded_at: str | None = None
     escalated_at: str | None = None
+    asker: str | None = None
+    """The name officers see; None when the member chose not to share it."""
+    answer_text: str | None = None
+    """The officer's answer as typed (the formatting subset), for a draft knowledge entry."""
+    follow_up: str | None = None
+    follow_up_answer: str | None = None
+    for_kb: int = 0
+    moved_from: str | None = None
+    claimer: str | None = None
+    """How other officers see who is answering (the officer's Telegram name)."""
+    signed: str | None = None
+    """How the answer was signed for the member: role and province (in Vietnamese)."""

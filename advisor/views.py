@@ -137,6 +137,12 @@ def menu_row(kb: KnowledgeBase, lang: str) -> tuple[Button, ...]:
     return (Button(kb.ui.get("menu_button", lang), (Action.MENU,)),)
 
 
+def handoff_offer_view(kb: KnowledgeBase, lang: str) -> View:
+    """After a 👎: the member may send the question to the officers of their province."""
+    rows = ((_handoff_button(kb, lang),), menu_row(kb, lang))
+    return View((ui_html(kb, "handoff_down_offer", lang),), rows)
+
+
 def _handoff_button(kb: KnowledgeBase, lang: str) -> Button:
     return Button(kb.ui.get("handoff_button", lang), (Action.HANDOFF,))
 

@@ -19,7 +19,7 @@ UNCLOSED_LIST = (
 """libyaml and PyYAML's pure-Python parser word this syntax error differently."""
 KNOWN = (
     "id, topic, title, title_en, phrasings, phrasings_en, keywords, answer, answer_en, source, reviewed, "
-    "related, test_questions, guide, programme"
+    "related, test_questions, guide, programme, draft"
 )
 
 

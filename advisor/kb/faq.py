@@ -52,6 +52,7 @@ ENTRY_SPECS = {
     "test_questions": Spec(TEXT_LIST, True, MAX_PHRASING, MIN_TEST_QUESTIONS),
     "guide": Spec(TEXT),
     "programme": Spec(MAPPING),
+    "draft": Spec(TEXT),
 }
 PROGRAMME_SPECS = {
     "kind": Spec(TEXT, True),
@@ -128,6 +129,12 @@ def read_entries(data: Any, check: Checker, out: Collected) -> None:
             check.error(line, f"entry '{entry_id}' has no topic (set 'topic:' in the file or the entry)")
         elif "topic" in f:
             out.topic_refs.append(Ref(check.path, item.key_lines["topic"], topic, "topic"))
+        if "draft" in f:
+            check.error(
+                item.key_lines["draft"],
+                f"entry '{entry_id}' is an unreviewed draft ({f['draft']}): check it against the "
+                "official texts, cite them in 'source', set 'reviewed', then delete 'draft'",
+            )
         _note_refs(check, out, item, f, entry_id)
         _check_distinct(check, item, entry_id)
         programme = _read_programme(f["programme"], check) if "programme" in f else None

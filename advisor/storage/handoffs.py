@@ -11,7 +11,7 @@ OPEN = ("open", "claimed")
 
 class Handoffs(Repository):
     async def ask(
-        self, user_id: int, chat_id: int, province: str | None, question: str
+        self, user_id: int, chat_id: int, province: str | None, question: str, asker: str | None = None
     ) -> tuple[Handoff, bool]:
         """(the member's open question, whether it is new). A member has one open question at a
         time: asking again while one is waiting adds the new text to it."""
@@ -28,9 +28,9 @@ class Handoffs(Repository):
                 handoff_id, created = row["id"], False
             else:
                 async with db.execute(
-                    "INSERT INTO handoffs (user_id, chat_id, province, question, status, asked_at) "
-                    "VALUES (?, ?, ?, ?, 'open', ?) RETURNING id",
-                    (user_id, chat_id, province, question, now()),
+                    "INSERT INTO handoffs (user_id, chat_id, province, question, status, asked_at, asker) "
+                    "VALUES (?, ?, ?, ?, 'open', ?, ?) RETURNING id",
+                    (user_id, chat_id, province, question, now(), asker),
                 ) as cursor:
                     handoff_id, created = (await cursor.fetchone())[0], True
         return await self.get(handoff_id), created
@@ -39,29 +39,55 @@ class Handoffs(Repository):
         row = await self.db.first("SELECT * FROM handoffs WHERE id = ?", (handoff_id,))
         return Handoff(**row) if row else None
 
-    async def claim(self, handoff_id: int, officer_id: int) -> bool:
+    async def claim(self, handoff_id: int, officer_id: int, claimer: str) -> bool:
         """Take an open question to answer it; False if someone else already has it."""
         changed = await self.db.write(
-            "UPDATE handoffs SET status = 'claimed', claimed_by = ?, claimed_at = ? "
+            "UPDATE handoffs SET status = 'claimed', claimed_by = ?, claimer = ?, claimed_at = ? "
             "WHERE id = ? AND (status = 'open' OR (status = 'claimed' AND claimed_by = ?))",
-            (officer_id, now(), handoff_id, officer_id),
+            (officer_id, claimer, now(), handoff_id, officer_id),
         )
         return changed == 1
 
     async def release(self, handoff_id: int, officer_id: int) -> bool:
+        """Give a claimed question back to the province's officers."""
         changed = await self.db.write(
-            "UPDATE handoffs SET status = 'open', claimed_by = NULL, claimed_at = NULL "
+            "UPDATE handoffs SET status = 'open', claimed_by = NULL, claimer = NULL, claimed_at = NULL "
             "WHERE id = ? AND status = 'claimed' AND claimed_by = ?",
             (handoff_id, officer_id),
         )
         return changed == 1
 
-    async def answer(self, handoff_id: int, officer_id: int, html: str) -> bool:
-        """Record the answer of the officer who claimed the question; False otherwise."""
+    async def answer(self, handoff_id: int, officer_id: int, html: str, typed: str, signed: str) -> bool:
+        """Record the answer of the officer who claimed the question (the answer to the
+        member's follow-up once there is one); False otherwise."""
         changed = await self.db.write(
-            "UPDATE handoffs SET status = 'answered', answer = ?, answered_at = ? "
+            "UPDATE handoffs SET status = 'answered', signed = ?, "
+            "answer = CASE WHEN follow_up IS NULL THEN ? ELSE answer END, "
+            "answer_text = CASE WHEN follow_up IS NULL THEN ? ELSE answer_text END, "
+            "answered_at = CASE WHEN follow_up IS NULL THEN ? ELSE answered_at END, "
+            "follow_up_answer = CASE WHEN follow_up IS NULL THEN NULL ELSE ? END "
             "WHERE id = ? AND status = 'claimed' AND claimed_by = ?",
-            (html, now(), handoff_id, officer_id),
+            (signed, html, typed, now(), html, handoff_id, officer_id),
+        )
+        return changed == 1
+
+    async def follow_up(self, handoff_id: int, user_id: int, text: str) -> bool:
+        """The member's one follow-up to an answer: back to the officer who answered."""
+        changed = await self.db.write(
+            "UPDATE handoffs SET follow_up = ?, status = 'claimed' "
+            "WHERE id = ? AND user_id = ? AND status = 'answered' AND follow_up IS NULL",
+            (text, handoff_id, user_id),
+        )
+        return changed == 1
+
+    async def move(self, handoff_id: int, province: str) -> bool:
+        """Send a waiting question to another province's officers (open again there; they are
+        told at once, and reminders already sent are not repeated)."""
+        changed = await self.db.write(
+            "UPDATE handoffs SET moved_from = province, province = ?, status = 'open', claimed_by = NULL, "
+            "claimer = NULL, claimed_at = NULL "
+            "WHERE id = ? AND status IN ('open', 'claimed') AND follow_up IS NULL AND province IS NOT ?",
+            (province, handoff_id, province),
         )
         return changed == 1
 
@@ -90,12 +116,12 @@ class Handoffs(Repository):
 
     async def overdue(self, asked_before: str, mark: str) -> list[Handoff]:
         """Waiting questions asked before a time and not yet reminded (`mark` "reminded_at")
-        or escalated ("escalated_at")."""
+        or escalated ("escalated_at"). A follow-up is not: it waits on the officer who answered."""
         if mark not in ("reminded_at", "escalated_at"):
             raise ValueError(mark)
         rows = await self.db.all(
             f"SELECT * FROM handoffs WHERE status IN ('open', 'claimed') AND asked_at < ? AND {mark} IS NULL "
-            "ORDER BY asked_at",
+            "AND follow_up IS NULL ORDER BY asked_at",
             (asked_before,),
         )
         return [Handoff(**row) for row in rows]
@@ -108,6 +134,23 @@ class Handoffs(Repository):
             f"UPDATE handoffs SET {mark} = ? WHERE id = ? AND {mark} IS NULL", (now(), handoff_id)
         )
         return changed == 1
+
+    async def mark_for_kb(self, handoff_id: int) -> bool:
+        """An admin's "nên đưa vào kho kiến thức" on an answered question."""
+        changed = await self.db.write(
+            "UPDATE handoffs SET for_kb = 1 WHERE id = ? AND status = 'answered' AND for_kb = 0",
+            (handoff_id,),
+        )
+        return changed == 1
+
+    async def answered(self, only_for_kb: bool = False, limit: int = 200) -> list[Handoff]:
+        """Answered questions, newest first (those marked for the knowledge base only, if asked)."""
+        where = "AND for_kb = 1" if only_for_kb else ""
+        rows = await self.db.all(
+            f"SELECT * FROM handoffs WHERE status = 'answered' {where} ORDER BY answered_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [Handoff(**row) for row in rows]
 
     async def of_user(self, user_id: int, limit: int = 10) -> list[Handoff]:
         rows = await self.db.all(

@@ -177,6 +177,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX handoffs_open ON handoffs (status, province, asked_at);
     CREATE INDEX handoffs_user ON handoffs (user_id, status);
     """,
+    # 6: "Hỏi cán bộ", complete: whether a member lets officers see their name (asked once),
+    # the name shown, who is answering (so other officers see it), the officer's answer as
+    # typed and how it was signed (for draft knowledge entries), one follow-up and its answer,
+    # the admins' "for the knowledge base" mark, a transfer's origin.
+    """
+    ALTER TABLE users ADD COLUMN share_name INTEGER;
+    ALTER TABLE handoffs ADD COLUMN asker TEXT;
+    ALTER TABLE handoffs ADD COLUMN answer_text TEXT;
+    ALTER TABLE handoffs ADD COLUMN follow_up TEXT;
+    ALTER TABLE handoffs ADD COLUMN follow_up_answer TEXT;
+    ALTER TABLE handoffs ADD COLUMN for_kb INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE handoffs ADD COLUMN moved_from TEXT;
+    ALTER TABLE handoffs ADD COLUMN claimer TEXT;
+    ALTER TABLE handoffs ADD COLUMN signed TEXT;
+    """,
 )
 
 

@@ -93,10 +93,10 @@ class Reports(Repository):
             "by_level": by_level,
             "by_province": by_province,
             "deliveries": {row["status"]: row["n"] for row in deliveries},
-            "handoffs": await self._handoffs(province),
+            "handoffs": await self.handoff_figures(province),
         }
 
-    async def _handoffs(self, province: str | None) -> list[dict[str, Any]]:
+    async def handoff_figures(self, province: str | None) -> list[dict[str, Any]]:
         """Members' questions to officers, per province: asked, answered, median hours to the
         answer, and the share rated 👍 among those rated."""
         where, params = ("WHERE province = ?", (province,)) if province else ("", ())
@@ -122,14 +122,17 @@ class Reports(Repository):
                     "province": name,
                     "asked": len(items),
                     "answered": len(answered),
-                    "median_hours": statistics.median(hours) if hours else None,
+                    "median_hours": round(statistics.median(hours), 1) if hours else None,
                     "liked": round(100 * sum(v > 0 for v in rated) / len(rated)) if rated else None,
                 }
             )
         return figures
 
     async def export(self, table: str, province: str | None = None) -> list[dict[str, Any]]:
-        """Rows of an export; cooperative-based tables can be limited to one province."""
+        """Rows of an export; cooperative-based tables (and the per-province figures of questions
+        to officers) can be limited to one province."""
+        if table == "handoffs":
+            return await self.handoff_figures(province)
         if table not in EXPORTS:
             raise KeyError(table)
         sql = EXPORTS[table]

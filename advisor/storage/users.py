@@ -44,6 +44,9 @@ class Users(Repository):
     async def set_subscribed(self, user_id: int, subscribed: bool) -> None:
         await self.db.write("UPDATE users SET subscribed = ? WHERE id = ?", (int(subscribed), user_id))
 
+    async def set_share_name(self, user_id: int, share: bool) -> None:
+        await self.db.write("UPDATE users SET share_name = ? WHERE id = ?", (int(share), user_id))
+
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """Telegram said 403 (the user blocked the bot), or they came back."""
         await self.db.write(

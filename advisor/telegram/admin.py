@@ -13,7 +13,7 @@ import re
 from telegram import Update
 from telegram.error import TelegramError
 
-from advisor import gaps, markup, officer_views, provinces
+from advisor import gaps, handoff_views, markup, officer_views, provinces
 from advisor.coop_views import VIETNAM
 from advisor.exports import csv_text, for_people
 from advisor.kb.models import SECTORS
@@ -25,7 +25,7 @@ from advisor.views import ui_html
 
 log = logging.getLogger("advisor.bot")
 
-OFFICER_EXPORTS = ("cooperatives", "assessments", "results")
+OFFICER_EXPORTS = ("cooperatives", "assessments", "results", "handoffs")
 ADMIN_EXPORTS = ("questions", "feedback", "users", "deliveries", "audit", "gaps", *OFFICER_EXPORTS)
 
 
@@ -129,14 +129,18 @@ async def reload(update: Update, context: AdvisorContext) -> None:
 
 
 async def gaps_command(update: Update, context: AdvisorContext) -> None:
-    """/gaps: the curators' to-do list: grouped unanswered questions and 👎 answers."""
+    """/gaps: the curators' to-do list: grouped unanswered questions and 👎 answers, then the
+    questions officers answered (to mark for the knowledge base)."""
     if await allowed(update, context, Role.ADMIN) is None:
         return
     store = context.store
     groups = gaps.group(await store.questions.declined())
     disliked = await store.feedback.disliked()
+    answered = await store.handoffs.answered()
     OUTCOME.set(f"gaps:{len(groups)}")
     await send_view(update, context, officer_views.gaps_view(context.kb, groups, disliked, context.lang))
+    if answered:
+        await send_view(update, context, handoff_views.answered_section(context.kb, context.lang, answered))
 
 
 async def stats(update: Update, context: AdvisorContext) -> None:

@@ -84,6 +84,8 @@ async def on_vote(update: Update, context: AdvisorContext, args: tuple[str, ...]
         return True
     OUTCOME.set(f"vote:{args[0]}:{args[1]}")
     await update.callback_query.answer(context.ui("thanks_vote"))
+    if args[1] == "down":
+        await send_view(update, context, views.handoff_offer_view(kb, context.lang))
     return True
 
 

@@ -69,8 +69,14 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.HANDOFF_PROVINCE_PAGE: handoff.on_province_page,
     Action.HANDOFF_SEND: handoff.on_send,
     Action.HANDOFF_CLAIM: handoff.on_claim,
+    Action.HANDOFF_RELEASE: handoff.on_release,
+    Action.HANDOFF_MOVE_PAGE: handoff.on_move_page,
+    Action.HANDOFF_MOVE: handoff.on_move,
     Action.HANDOFF_SCOPE: handoff.on_out_of_scope,
+    Action.HANDOFF_DELIVER: handoff.on_deliver,
     Action.HANDOFF_RATE: handoff.on_rate,
+    Action.HANDOFF_FOLLOW: handoff.on_follow,
+    Action.HANDOFF_KB: handoff.on_mark_for_kb,
 }
 
 

@@ -18,7 +18,7 @@ from advisor import markup, views
 from advisor.actions import Action
 from advisor.broadcast_draft import BROADCAST_FLOW
 from advisor.folding import display
-from advisor.handoff import HANDOFF_FLOW
+from advisor.handoff import ASK_FLOW, FOLLOW_FLOW, HANDOFF_FLOW
 from advisor.profiles import PROFILE_FLOW
 from advisor.records import StoreError
 from advisor.telegram import admin, coop, handoff, officer
@@ -140,6 +140,8 @@ FLOWS = {
     PROFILE_FLOW: coop.profile_text,
     BROADCAST_FLOW: officer.broadcast_text,
     HANDOFF_FLOW: handoff.answer_text,
+    ASK_FLOW: handoff.context_text,
+    FOLLOW_FLOW: handoff.follow_text,
 }
 """Text replies inside a multi-step flow, by the flow's kind (stored in the `flows` table)."""
 

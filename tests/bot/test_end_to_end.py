@@ -17,15 +17,21 @@ USER = 4242
 
 
 async def _start_bot(
-    tmp_path: Path, state: BotApiState, url: str, output: int = asyncio.subprocess.PIPE
+    tmp_path: Path,
+    state: BotApiState,
+    url: str,
+    output: int = asyncio.subprocess.PIPE,
+    settings: dict[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
-    """`python bot.py` against the emulator at `url`, logging at INFO to `output`."""
+    """`python bot.py` against the emulator at `url`, logging at INFO to `output`; `settings`
+    adds environment variables."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": state.token,
         "TELEGRAM_API_URL": url,
         "ADVISOR_DB": str(tmp_path / "advisor.db"),
         "ADVISOR_KNOWLEDGE": str(ROOT / "knowledge"),
+        **(settings or {}),
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
