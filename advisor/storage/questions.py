@@ -25,6 +25,14 @@ class Questions(Repository):
             (user_id, text, normalised, decision, entry_id, score, kb_version, now()),
         )
 
+    async def last_of(self, user_id: int) -> str | None:
+        """The person's latest question (what "📨 Gửi câu hỏi cho cán bộ" sends after a restart)."""
+        row = await self.db.first(
+            "SELECT text FROM questions WHERE user_id = ? AND decision != 'flood' ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        )
+        return row["text"] if row else None
+
     async def declined(self, limit: int = 2000) -> list[dict[str, Any]]:
         """Recent questions the bot declined or only suggested for: the curators' to-do list."""
         return await self.db.all(

@@ -118,8 +118,10 @@ async def ask(update: Update, context: AdvisorContext) -> None:
 
 
 async def on_start(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    """ "📨 Gửi câu hỏi cho cán bộ" under a decline, suggestions or a 👎: the last question asked."""
+    """ "📨 Gửi câu hỏi cho cán bộ" under a decline, suggestions or a 👎: the last question asked
+    (kept in the session, or read from the question log after a restart or on another instance)."""
     text = context.user_data.get("asked", "") if context.user_data is not None else ""
+    text = text or await context.store.questions.last_of(update.effective_user.id)
     if not text:
         await send_view(update, context, context.text_view("handoff_ask_usage"))
         return False

@@ -152,7 +152,11 @@ async def test_a_restart_in_the_middle_loses_nothing(tmp_path, real_kb) -> None:
     bot = await BotHarness.start(settings, real_kb)
     await _officers(bot)
     await _member_of_hue(bot)
-    [confirm] = await bot.say(MEMBER, "/ask giấy phép nhà màng")
+    [declined] = await bot.say(MEMBER, "hợp tác xã xin giấy phép xây nhà màng trồng rau ở đâu")
+    await bot.stop()
+    bot = await BotHarness.start(settings, real_kb, bot.state)
+    [confirm] = await bot.press(MEMBER, declined, "Gửi câu hỏi cho cán bộ")  # the question, from the log
+    assert "nhà màng trồng rau" in confirm.text
     await bot.stop()
     bot = await BotHarness.start(settings, real_kb, bot.state)
     try:
