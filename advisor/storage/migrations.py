@@ -192,6 +192,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE handoffs ADD COLUMN claimer TEXT;
     ALTER TABLE handoffs ADD COLUMN signed TEXT;
     """,
+    # 7: leases, so that with several bot instances on one database a background job (the
+    # broadcast sender, the reminders) runs in exactly one of them, and another takes over
+    # when that one dies.
+    """
+    CREATE TABLE leases (
+        name        TEXT PRIMARY KEY,
+        holder      TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    """,
 )
 
 

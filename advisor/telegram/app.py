@@ -28,6 +28,7 @@ from advisor.answering import Advisor
 from advisor.broadcast import Sender
 from advisor.chart import pillar_chart
 from advisor.config import Settings
+from advisor.exclusive import run_exclusively
 from advisor.kb import KnowledgeBase
 from advisor.storage import Store
 from advisor.telegram import delivery, handlers, handoff, middleware, officer
@@ -130,13 +131,18 @@ async def start_sender(app: Application) -> None:
         progress=delivery.progress_reporter(app),
     )
     # Not app.create_task: PTB awaits its tasks on stop, and the sender runs until cancelled.
-    rt.sender_task = asyncio.create_task(rt.sender.run(), name="broadcast-sender")
+    # With several instances on one database, only the holder of the lease sends.
+    exclusive = run_exclusively(rt.require_store(), "broadcast-sender", rt.instance, rt.sender.run)
+    rt.sender_task = asyncio.create_task(exclusive, name="broadcast-sender")
 
 
 def start_reminders(app: Application) -> None:
-    """The task reminding officers of members' questions left waiting."""
+    """The task reminding officers of members' questions left waiting (in one instance)."""
     rt: Runtime = app.bot_data["runtime"]
-    rt.reminders_task = asyncio.create_task(handoff.remind_forever(app), name="handoff-reminders")
+    exclusive = run_exclusively(
+        rt.require_store(), "handoff-reminders", rt.instance, lambda: handoff.remind_forever(app)
+    )
+    rt.reminders_task = asyncio.create_task(exclusive, name="handoff-reminders")
 
 
 def start_writes(app: Application) -> None:

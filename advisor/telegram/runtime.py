@@ -13,6 +13,7 @@ from advisor.answering import Advisor
 from advisor.broadcast import Sender
 from advisor.chart import exit_with_parent
 from advisor.config import Settings
+from advisor.exclusive import instance_name
 from advisor.flood import FloodGuard
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.kb.changes import Changes, compare
@@ -45,6 +46,8 @@ class Runtime:
     """Writes behind the reply (question log, last seen), retried until they land."""
     writes_task: asyncio.Task | None = None
     reminders_task: asyncio.Task | None = None
+    instance: str = field(default_factory=instance_name)
+    """This process among several bot instances on one database (the holder of leases)."""
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu
     """Shows a user the command menu of their new role (set by the application)."""
 
