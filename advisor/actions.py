@@ -59,11 +59,37 @@ class Action(StrEnum):
     HANDOFF_CLAIM = "hoc"  # handoff id: an officer takes it to answer
     HANDOFF_SCOPE = "hox"  # handoff id: not for extension officers
     HANDOFF_RATE = "hor"  # handoff id, "up" | "down"
+    # an admin editing the knowledge (/kb)
+    KB_MENU = "kb"
+    KB_ZIP = "kbz"  # download every knowledge file as a zip
+    KB_FILES = "kbl"  # the list of files to download one
+    KB_FILE = "kbf"  # path parts of one file ("faq", "tm.yaml")
+    KB_UPLOAD = "kbu"  # how to send a changed file
+    KB_HISTORY = "kbh"
+    KB_ROLLBACK = "kbr"  # version number: preview going back to it
+    KB_APPLY = "kba"  # proposal number
+    KB_CANCEL = "kbx"  # proposal number
 
 
 EDIT = "e"
 """Last argument of a paging button: edit the pressed message instead of sending a new one."""
 
-VERSIONLESS = frozenset({Action.ANSWER, Action.BACK, Action.PAUSE})
-"""Checked against the assessment's own questionnaire version, not the whole knowledge base's:
-an FAQ edit must not interrupt someone halfway through the questions."""
+VERSIONLESS = frozenset(
+    {
+        Action.ANSWER,
+        Action.BACK,
+        Action.PAUSE,
+        Action.KB_MENU,
+        Action.KB_ZIP,
+        Action.KB_FILES,
+        Action.KB_FILE,
+        Action.KB_UPLOAD,
+        Action.KB_HISTORY,
+        Action.KB_ROLLBACK,
+        Action.KB_APPLY,
+        Action.KB_CANCEL,
+    }
+)
+"""Checked against their own version, not the whole knowledge base's: an FAQ edit must not
+interrupt someone halfway through the questionnaire (its questionnaire version), and an
+admin's knowledge preview says itself that the knowledge changed under it (its base files)."""

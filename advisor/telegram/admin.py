@@ -124,6 +124,8 @@ async def reload(update: Update, context: AdvisorContext) -> None:
     await context.store.audit.record(
         update.effective_user.id, "reload", "ok" if changes else f"{len(problems)} errors"
     )
+    if changes is not None:  # files edited on the server join the history /kb keeps
+        await rt.editor().record_current(update.effective_user.id)
     OUTCOME.set("reload:ok" if changes is not None else f"reload:failed:{len(problems)}")
     await send_view(update, context, officer_views.reload_view(rt.kb, changes, problems, context.lang))
 
