@@ -32,7 +32,7 @@ SUFFIXES = (".yaml", ".yml")
 TOP_LEVEL = ("topics.yaml", "guides.yaml", "synonyms.yaml", "ui.yaml", "assessment.yaml")
 """The special files at the top of the folder (as `loader.READERS`); other YAML goes in `faq/`."""
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,59}$")
-_IGNORED = re.compile(r"(^|/)(__MACOSX|\.[^/]*)(/|$)")
+_IGNORED = re.compile(r"(^|/)(__MACOSX|\.[^/.][^/]*)(/|$)")
 """What zip tools add on their own: macOS resource forks and hidden files (.DS_Store)."""
 
 
