@@ -20,6 +20,8 @@ Nothing is ever lost: every version's files stay in the database. Every step is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,8 @@ from advisor.kb.changes import Changes
 from advisor.kb.models import Problem
 from advisor.kb_review import Review, review
 from advisor.storage import Store
+
+log = logging.getLogger("advisor.kb")
 
 SERVER = "server"
 """Origin of files found in the folder that no version recorded (edited on the server)."""
@@ -51,7 +55,8 @@ class Proposal:
 @dataclass(frozen=True)
 class Applied:
     """The outcome of `apply`: `applied`, `base_changed` (look again), `closed` (already applied,
-    cancelled or replaced) or `failed` (the folder would not load; the old files are back)."""
+    cancelled or replaced), `failed` (the folder would not load; the old files are back) or
+    `unwritable` (the folder cannot be written; nothing changed)."""
 
     status: str
     version_id: int | None = None
@@ -147,7 +152,14 @@ class KnowledgeEditor:
                 return Applied("base_changed")
             await self._keep(current, None)
             candidate = await asyncio.to_thread(from_zip, files)
-            await asyncio.to_thread(candidate.write_into, self.folder)
+            try:
+                await asyncio.to_thread(candidate.write_into, self.folder)
+            except OSError as exc:  # a read-only or full disk: put back what was written
+                log.error("cannot write the knowledge folder %s: %s", self.folder, exc)
+                with contextlib.suppress(OSError):
+                    await asyncio.to_thread(current.write_into, self.folder)
+                await self.store.audit.record(user_id, "kb_apply_failed", f"#{proposal_id}: {exc}"[:200])
+                return Applied("unwritable")
             changes, problems = await self._reload()
             if changes is None:  # the folder changed under us after the check: put it back
                 await asyncio.to_thread(current.write_into, self.folder)

@@ -7,6 +7,7 @@ Like `officer_views`, nothing here knows Telegram; every text comes from ui.yaml
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 
 from advisor import markup
@@ -65,9 +66,15 @@ def menu_view(kb: KnowledgeBase, lang: str, files: int, version: KnowledgeVersio
     return View((text,), rows)
 
 
+_BUTTON_PATH = re.compile(r"^[A-Za-z0-9_.\-/]{1,48}$")
+"""Paths a button can name within 64 bytes of callback data; others (made on the server) are
+in the zip."""
+
+
 def files_view(kb: KnowledgeBase, lang: str, paths: Sequence[str]) -> View:
     """One button per knowledge file, to download it alone."""
-    rows = [(Button("📄 " + path, (Action.KB_FILE, *path.split("/"))),) for path in paths[:90]]
+    named = [path for path in paths if _BUTTON_PATH.match(path)]
+    rows = [(Button("📄 " + path, (Action.KB_FILE, *path.split("/"))),) for path in named[:90]]
     rows.append((Button(kb.ui.get("back", lang), (Action.KB_MENU,)),))
     return View((ui_html(kb, "kb_files_title", lang),), tuple(rows))
 
@@ -203,7 +210,7 @@ def applied_view(kb: KnowledgeBase, lang: str, applied: Applied) -> View:
         return View((text,), (menu_row(kb, lang),))
     if applied.status == "failed":
         return problems_view(kb, lang, "", applied.problems)
-    key = "kb_base_changed" if applied.status == "base_changed" else "kb_closed"
+    key = {"base_changed": "kb_base_changed", "unwritable": "kb_unwritable"}.get(applied.status, "kb_closed")
     return View((ui_html(kb, key, lang),), ((Button(kb.ui.get("kb_menu_button", lang), (Action.KB_MENU,)),),))
 
 

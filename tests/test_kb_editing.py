@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from advisor.answering import Advisor
-from advisor.kb import load_knowledge
+from advisor.kb import bundle, load_knowledge
 from advisor.kb.bundle import read_folder
 from advisor.kb.changes import compare
 from advisor.kb_editing import KnowledgeEditor
@@ -169,3 +169,19 @@ async def test_a_reload_of_files_edited_on_the_server_is_kept_as_a_version(setup
     (editor.folder / "faq" / "t.yaml").write_bytes(_faq(EDITED))
     assert await editor.record_current(ADMIN) == 2
     assert (await store.kb_versions.get(2)).summary == {"files": [FAQ]}
+
+
+async def test_a_folder_that_cannot_be_written_changes_nothing(setup, monkeypatch) -> None:
+    editor, live, store = setup
+    original = await editor.current()
+    proposal = await editor.propose_upload(ADMIN, "t.yaml", _faq(EDITED))
+
+    def full_disk(source, target) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bundle.os, "replace", full_disk)
+    assert (await editor.apply(ADMIN, proposal.proposal_id)).status == "unwritable"
+    monkeypatch.undo()
+    assert await editor.current() == original and live.reloads == 0
+    assert sorted(p.name for p in (editor.folder / "faq").iterdir()) == ["t.yaml"]  # no temporary left
+    assert (await editor.apply(ADMIN, proposal.proposal_id)).status == "applied"  # it can be tried again

@@ -31,7 +31,8 @@ MAX_FILE_BYTES = 1_000_000
 SUFFIXES = (".yaml", ".yml")
 TOP_LEVEL = ("topics.yaml", "guides.yaml", "synonyms.yaml", "ui.yaml", "assessment.yaml")
 """The special files at the top of the folder (as `loader.READERS`); other YAML goes in `faq/`."""
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,59}$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,39}$")
+"""A file or folder name: short enough that `faq/<name>` fits in a button's callback data."""
 _IGNORED = re.compile(r"(^|/)(__MACOSX|\.[^/.][^/]*)(/|$)")
 """What zip tools add on their own: macOS resource forks and hidden files (.DS_Store)."""
 
@@ -116,11 +117,15 @@ class KnowledgeFiles:
             target = folder / path
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            with open(temporary, "wb") as handle:
-                handle.write(self.files[path])
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
+            try:
+                with open(temporary, "wb") as handle:
+                    handle.write(self.files[path])
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, target)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
         for path in removed:
             (folder / path).unlink(missing_ok=True)
 

@@ -291,6 +291,7 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "kb_base_changed",
     "kb_closed",
     "kb_cancelled",
+    "kb_unwritable",
     "kb_file_missing",
     "kb_version_unknown",
     "kb_history_title",

@@ -30,7 +30,7 @@ from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
 from advisor.storage import Store
-from advisor.telegram import delivery, handlers, handoff, knowledge, middleware, officer
+from advisor.telegram import admin, delivery, handlers, handoff, knowledge, middleware, officer
 from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
@@ -187,6 +187,7 @@ async def reload_on_signal(app: Application) -> None:
     )
     if rt.store is not None:
         await rt.store.audit.record(None, "reload", "SIGHUP")
+        await admin.keep_reloaded_version(rt, None)
 
 
 def watch_sighup(app: Application) -> None:

@@ -9,7 +9,9 @@ sends a document gets the usual "text only" reply, and nothing is downloaded.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -118,26 +120,34 @@ async def document(update: Update, context: AdvisorContext) -> None:
 # --- buttons ------------------------------------------------------------------------------------
 
 
-async def _admin(update: Update, context: AdvisorContext) -> bool:
-    """Buttons re-check the role: their data proves nothing."""
-    return await allowed(update, context, Role.ADMIN) is not None
+Button = Callable[[Update, AdvisorContext, tuple[str, ...]], Awaitable[bool]]
+
+
+def _for_admins(handler: Button) -> Button:
+    """Every /kb button re-checks the role: its data proves nothing."""
+
+    @functools.wraps(handler)
+    async def checked(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+        if await allowed(update, context, Role.ADMIN) is None:
+            return True
+        return await handler(update, context, args)
+
+    return checked
 
 
 def _number(args: tuple[str, ...]) -> int | None:
     return int(args[0]) if len(args) == 1 and args[0].isdigit() and len(args[0]) < 12 else None
 
 
+@_for_admins
 async def on_menu(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    if not await _admin(update, context):
-        return True
     await _menu(update, context)
     return False
 
 
+@_for_admins
 async def on_zip(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """📦: every knowledge file in one zip, paths as in the folder."""
-    if not await _admin(update, context):
-        return True
     files = await context.runtime.editor().current()
     stamp = dt.datetime.now(VIETNAM).strftime("%Y%m%d-%H%M")
     await context.store.audit.record(update.effective_user.id, "kb_download", "zip")
@@ -148,18 +158,16 @@ async def on_zip(update: Update, context: AdvisorContext, args: tuple[str, ...])
     return False
 
 
+@_for_admins
 async def on_files(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    if not await _admin(update, context):
-        return True
     files = await context.runtime.editor().current()
     await edit_view(update, context, kb_views.files_view(context.kb, context.lang, list(files)))
     return False
 
 
+@_for_admins
 async def on_file(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """📄 one file; the path is looked up among the knowledge files, never opened as given."""
-    if not await _admin(update, context):
-        return True
     path = "/".join(args)
     data = (await context.runtime.editor().current()).files.get(path)
     if data is None:
@@ -171,24 +179,21 @@ async def on_file(update: Update, context: AdvisorContext, args: tuple[str, ...]
     return False
 
 
+@_for_admins
 async def on_upload(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    if not await _admin(update, context):
-        return True
     await edit_view(update, context, kb_views.upload_help_view(context.kb, context.lang))
     return False
 
 
+@_for_admins
 async def on_history(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    if not await _admin(update, context):
-        return True
     await _history(update, context)
     return False
 
 
+@_for_admins
 async def on_rollback(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """↩ under a version: the same check and preview, with that version as the candidate."""
-    if not await _admin(update, context):
-        return True
     number = _number(args)
     proposal = (
         await context.runtime.editor().propose_rollback(update.effective_user.id, number) if number else None
@@ -200,10 +205,9 @@ async def on_rollback(update: Update, context: AdvisorContext, args: tuple[str, 
     return False
 
 
+@_for_admins
 async def on_apply(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     """✅ Áp dụng: only the admin's own pending preview, only on the files it was checked against."""
-    if not await _admin(update, context):
-        return True
     number = _number(args)
     if number is None:
         await update.callback_query.answer(context.ui("button_invalid"))
@@ -215,9 +219,8 @@ async def on_apply(update: Update, context: AdvisorContext, args: tuple[str, ...
     return False
 
 
+@_for_admins
 async def on_cancel(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
-    if not await _admin(update, context):
-        return True
     number = _number(args)
     cancelled = number is not None and await context.runtime.editor().cancel(update.effective_user.id, number)
     OUTCOME.set("kb:cancel" if cancelled else "kb:cancel:closed")

@@ -204,3 +204,14 @@ async def test_forged_and_stale_buttons_get_a_clear_answer(kb_bot: BotHarness) -
     [late] = await bot.press_data(ADMIN, preview, apply, forge=True)
     assert "đã được áp dụng, đã hủy" in late.text
     assert "1.360.000đ" in await _answer(bot)
+
+
+async def test_a_reload_of_files_edited_on_the_server_joins_the_history(kb_bot: BotHarness) -> None:
+    bot = kb_bot
+    (bot.runtime.settings.knowledge_dir / FEES).write_bytes(_fees_file())
+    [reloaded] = await bot.say(ADMIN, "/reload")
+    assert "sửa 1" in reloaded.text
+    [history] = await bot.say(ADMIN, "/kb history")
+    assert "#1" in history.text and "sửa trực tiếp trên máy chủ" in history.text and "✅" in history.text
+    [menu] = await bot.say(ADMIN, "/kb")
+    assert "phiên bản #1" in menu.text
