@@ -185,3 +185,20 @@ async def test_a_folder_that_cannot_be_written_changes_nothing(setup, monkeypatc
     assert await editor.current() == original and live.reloads == 0
     assert sorted(p.name for p in (editor.folder / "faq").iterdir()) == ["t.yaml"]  # no temporary left
     assert (await editor.apply(ADMIN, proposal.proposal_id)).status == "applied"  # it can be tried again
+
+
+async def test_any_candidate_set_takes_the_same_path(setup) -> None:
+    """The hook for drafts written from officers' answers: current files plus one, proposed."""
+    editor, live, _ = setup
+    draft = (await editor.current()).with_file(
+        "faq/drafts.yaml",
+        _faq(
+            VALID_ENTRY.replace("t.one", "t.three")
+            .replace("t.two", "t.four")
+            .replace("[lệ phí](entry:t.four)", "lệ phí")
+        ),
+    )
+    proposal = await editor.propose(ADMIN, draft, "draft:15")
+    assert proposal.review.valid and proposal.review.changes.added == ("t.four", "t.three")
+    assert (await editor.apply(ADMIN, proposal.proposal_id)).status == "applied"
+    assert "t.three" in live.advisor.kb.entries
