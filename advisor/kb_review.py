@@ -24,7 +24,7 @@ from advisor.kb.bundle import KnowledgeFiles
 from advisor.kb.changes import Changes, compare
 from advisor.kb.models import Entry
 
-MAX_DIFF_LINES = 12
+MAX_DIFF_LINES = 8
 """Changed lines shown per edited answer; the rest is counted."""
 _NOT_CONTENT = frozenset({"id", "path", "line"})
 

@@ -24,6 +24,9 @@ MAX_PROBLEMS = 40
 MAX_LISTED = 30
 """Entries, files or test questions listed by name in a preview; the rest are counted."""
 MAX_LINE = 200
+MAX_DETAILED = 8
+"""Edited entries shown with their changed lines; further ones are named only, so a large
+change stays a few messages long."""
 HISTORY = 10
 
 
@@ -169,13 +172,20 @@ def preview_view(kb: KnowledgeBase, lang: str, proposal: Proposal) -> View:
         parts.append(f"➕ {_ids(kb, lang, review, changes.added)}")
     if changes.removed:
         parts.append(f"➖ {_ids(kb, lang, review, changes.removed)}")
-    parts.extend(_edit(kb, lang, review, edit) for edit in review.edits[:MAX_LISTED])
+    parts.extend(_edit(kb, lang, review, edit) for edit in review.edits[:MAX_DETAILED])
+    if len(review.edits) > MAX_DETAILED:
+        others = [edit.entry_id for edit in review.edits[MAX_DETAILED:]]
+        parts.append(f"✎ {_ids(kb, lang, review, others)}")
     if changes.assessment_changed:
         parts.append(markup.escape(kb.ui.get("reload_assessment", lang)))
     if review.lost:
         lines = [f"• {markup.escape(_cut(t.question))} → {markup.escape(t.entry_id)}" for t in review.lost]
         parts.append(ui_html(kb, "kb_lost", lang, count=str(len(review.lost))))
-        parts.append("\n".join(lines[:MAX_LISTED]))
+        if len(lines) > MAX_LISTED:
+            lines[MAX_LISTED:] = [
+                markup.escape(kb.ui.get("kb_more", lang, count=str(len(lines) - MAX_LISTED)))
+            ]
+        parts.append("\n".join(lines))
     else:
         parts.append(ui_html(kb, "kb_lost_none", lang))
     if review.ignored:
