@@ -18,6 +18,7 @@ from advisor.storage.cooperatives import Assessments, Cooperatives
 from advisor.storage.db import Database
 from advisor.storage.grants import Grants
 from advisor.storage.handoffs import Handoffs
+from advisor.storage.kb_versions import KnowledgeVersions
 from advisor.storage.leases import Leases
 from advisor.storage.migrations import schema_version
 from advisor.storage.questions import Feedback, Questions
@@ -41,6 +42,7 @@ class Store:
         self.grants = Grants(db)
         self.handoffs = Handoffs(db)
         self.leases = Leases(db)
+        self.kb_versions = KnowledgeVersions(db)
         self.audit = AuditLog(db)
         self.reports = Reports(db)
 

@@ -202,6 +202,34 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at  TEXT NOT NULL
     );
     """,
+    # 8: knowledge edited from Telegram: every applied version's files (a zip), and the
+    # previews waiting for an admin's "Áp dụng" (kept here so a restart does not lose them).
+    """
+    CREATE TABLE kb_versions (
+        id           INTEGER PRIMARY KEY,
+        content_hash TEXT    NOT NULL,
+        author_id    INTEGER,
+        origin       TEXT    NOT NULL,
+        summary      TEXT    NOT NULL DEFAULT '{}',
+        files        BLOB    NOT NULL,
+        created_at   TEXT    NOT NULL
+    );
+    CREATE INDEX kb_versions_hash ON kb_versions (content_hash);
+    CREATE TABLE kb_proposals (
+        id           INTEGER PRIMARY KEY,
+        user_id      INTEGER NOT NULL,
+        base_hash    TEXT    NOT NULL,
+        content_hash TEXT    NOT NULL,
+        origin       TEXT    NOT NULL,
+        summary      TEXT    NOT NULL DEFAULT '{}',
+        files        BLOB,
+        status       TEXT    NOT NULL CHECK (status IN ('pending', 'applied', 'cancelled', 'replaced')),
+        created_at   TEXT    NOT NULL,
+        decided_at   TEXT,
+        version_id   INTEGER REFERENCES kb_versions (id)
+    );
+    CREATE INDEX kb_proposals_user ON kb_proposals (user_id, status);
+    """,
 )
 
 

@@ -31,7 +31,7 @@ from advisor.config import Settings
 from advisor.exclusive import run_exclusively
 from advisor.kb import KnowledgeBase
 from advisor.storage import Store
-from advisor.telegram import delivery, handlers, handoff, middleware, officer
+from advisor.telegram import admin, delivery, handlers, handoff, knowledge, middleware, officer
 from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
@@ -108,6 +108,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))
     app.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ADDRESSED, handlers.text_message))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, knowledge.document))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, handlers.unsupported))
     app.add_handler(TypeHandler(Update, handlers.ignore), group=1)
     app.add_error_handler(handlers.on_error)
@@ -192,6 +193,7 @@ async def reload_on_signal(app: Application) -> None:
     )
     if rt.store is not None:
         await rt.store.audit.record(None, "reload", "SIGHUP")
+        await admin.keep_reloaded_version(rt, None)
 
 
 def watch_sighup(app: Application) -> None:

@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from advisor.roles import Role
-from advisor.telegram import admin, coop, handlers, handoff, officer
+from advisor.telegram import admin, coop, handlers, handoff, knowledge, officer
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME
 
@@ -64,6 +64,7 @@ COMMANDS = (
     Command("stats", admin.stats, Role.OFFICER, private=True),
     Command("export", admin.export, Role.OFFICER, private=True),
     Command("reload", admin.reload, Role.ADMIN, private=True),
+    Command("kb", knowledge.kb, Role.ADMIN, private=True),
     Command("gaps", admin.gaps_command, Role.ADMIN, private=True),
     Command("grant", admin.grant, Role.ADMIN, private=True),
     Command("revoke", admin.revoke, Role.ADMIN, private=True),

@@ -18,6 +18,7 @@ from advisor.flood import FloodGuard
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.kb.changes import Changes, compare
 from advisor.kb.models import Problem
+from advisor.kb_editing import KnowledgeEditor
 from advisor.roles import Role
 from advisor.storage import Store
 from advisor.write_queue import WriteQueue
@@ -50,6 +51,15 @@ class Runtime:
     """This process among several bot instances on one database (the holder of leases)."""
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu
     """Shows a user the command menu of their new role (set by the application)."""
+    kb_editor: KnowledgeEditor | None = None
+
+    def editor(self) -> KnowledgeEditor:
+        """The one knowledge editor (`/kb`): its lock orders admins' applications."""
+        if self.kb_editor is None:
+            self.kb_editor = KnowledgeEditor(
+                self.require_store(), self.settings.knowledge_dir, lambda: self.advisor, self.reload
+            )
+        return self.kb_editor
 
     @property
     def kb(self) -> KnowledgeBase:

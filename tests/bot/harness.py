@@ -75,6 +75,14 @@ class BotHarness:
         await self.feed(self.state.user_says(user_id, text, **kwargs))
         return self._new(chat_id, before)
 
+    async def send_document(
+        self, user_id: int, data: bytes, filename: str, **kwargs: Any
+    ) -> list[SentMessage]:
+        """The user sends a file in their private chat; returns the bot's new messages there."""
+        before = len(self.state.messages(user_id))
+        await self.feed(self.state.user_sends_document(user_id, data, filename, **kwargs))
+        return self._new(user_id, before)
+
     async def press(
         self, user_id: int, message: SentMessage, label: str, exact: bool = False
     ) -> list[SentMessage]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
+import shutil
 import signal
 import sqlite3
 import sys
+import zipfile
 from pathlib import Path
 
+from tests.bot.harness import button_data
 from tests.conftest import ROOT
 from tgemu.server import serve
 from tgemu.state import BotApiState
@@ -194,3 +198,94 @@ async def test_eight_queued_questions_and_help_are_all_answered_in_order(tmp_pat
     position = 0
     for _, expected in questions:  # each answer in turn, in the order asked
         position = next(i for i in range(position, len(texts)) if expected in texts[i]) + 1
+
+
+async def test_an_admin_edits_the_knowledge_in_telegram_and_a_member_cannot(tmp_path: Path) -> None:
+    """Issue 18's journey with the real process: download, upload, preview, apply, a refused
+    broken file, a rollback, a refused zip escaping the folder, and a member refused throughout."""
+    admin, member = 7001, 7002
+    folder = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", folder)
+    fees = "faq/tm_filing.yaml"
+    original = (folder / fees).read_text(encoding="utf-8")
+    edited = original.replace("**Tổng: khoảng 1.360.000đ.**", "**Tổng: khoảng 2.720.000đ.**").encode()
+    question = "lệ phí đăng ký nhãn hiệu bao nhiêu"
+    state = BotApiState()
+
+    async def reply(chat: int):
+        return await state.wait_for_message(chat, timeout=20)
+
+    async def press(chat: int, message, label: str):
+        state.press(chat, message.message_id, button_data(message, label))
+
+    async def answer() -> str:
+        state.user_says(member, question)
+        return (await reply(member)).text
+
+    async with serve(state) as url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "bot.py"),
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "TELEGRAM_BOT_TOKEN": state.token,
+                "TELEGRAM_API_URL": url,
+                "ADVISOR_DB": str(tmp_path / "advisor.db"),
+                "ADVISOR_KNOWLEDGE": str(folder),
+                "ADVISOR_ADMINS": str(admin),
+            },
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            state.user_says(admin, "/kb")
+            menu = await state.wait_for_message(admin, timeout=30)
+            await press(admin, menu, "Tải cả kho")
+            download = await reply(admin)
+            with zipfile.ZipFile(io.BytesIO(download.document)) as archive:
+                assert archive.read(fees).decode() == original
+
+            state.user_sends_document(admin, edited, "tm_filing.yaml")
+            preview = await reply(admin)
+            assert "tm.fees" in preview.text and "+ **Tổng: khoảng 2.720.000đ.**" in preview.text
+            await press(admin, preview, "Áp dụng")
+            assert "phiên bản #2" in (await reply(admin)).text
+            assert "2.720.000đ" in await answer()
+
+            state.user_sends_document(admin, edited + b"\n  - id: [unclosed\n", "tm_filing.yaml")
+            refused = await reply(admin)
+            assert "faq/tm_filing.yaml:" in refused.text and "YAML syntax" in refused.text
+            assert "2.720.000đ" in await answer()  # the answer in service before the broken file
+
+            state.user_says(admin, "/kb history")
+            history = await reply(admin)
+            await press(admin, history, "#1")
+            back = await reply(admin)
+            assert "quay lại phiên bản #1" in back.text
+            await press(admin, back, "Áp dụng")
+            assert "phiên bản #3" in (await reply(admin)).text
+            assert "1.360.000đ" in await answer()
+
+            escaping = io.BytesIO()
+            with zipfile.ZipFile(escaping, "w") as archive:
+                archive.writestr("faq/tm_filing.yaml", edited)
+                archive.writestr("../evil.yaml", b"x: 1")
+            state.user_sends_document(admin, escaping.getvalue(), "knowledge.zip")
+            assert "../evil.yaml" in (await reply(admin)).text
+
+            state.user_says(member, "/kb")
+            assert "dành cho cán bộ" in (await reply(member)).text
+            state.user_sends_document(member, edited, "tm_filing.yaml")
+            assert "chỉ đọc được tin nhắn chữ" in (await reply(member)).text
+            state.press(member, menu.message_id, button_data(menu, "Tải cả kho"), chat_id=member, forge=True)
+            await state.wait_for(lambda: state.callback_answers[-1][1] if state.callback_answers else None)
+            assert "dành cho cán bộ" in state.callback_answers[-1][1]
+            assert "1.360.000đ" in await answer()
+            assert not any(m.kind == "document" for m in state.messages(member))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, output.decode()[-2000:]
+    assert (folder / fees).read_text(encoding="utf-8") == original
+    assert not (tmp_path / "evil.yaml").exists()

@@ -56,7 +56,8 @@ async def test_one_sender_across_instances_and_a_takeover_without_duplicates(
         counts = await waiting.runtime.store.deliveries.counts(1)
         assert counts.get("pending", 0) == 0 and counts["sent"] + counts.get("unknown", 0) == len(RECIPIENTS)
         assert max(delivered().values()) == 1  # nobody got it twice
-        assert sum(delivered().values()) == counts["sent"]
+        # a row cut off mid-send is "unknown": it may have arrived, but it is never sent again
+        assert counts["sent"] <= sum(delivered().values()) <= counts["sent"] + counts.get("unknown", 0)
         assert sends[waiting.runtime.instance] > 0
         assert await waiting.runtime.store.leases.holder("broadcast-sender") == waiting.runtime.instance
     finally:
