@@ -65,6 +65,7 @@ class Action(StrEnum):
     HANDOFF_RATE = "hor"  # handoff id, "up" | "down"
     HANDOFF_FOLLOW = "hof"  # handoff id: the member's one follow-up
     HANDOFF_KB = "hok"  # handoff id: an admin marks the answer for the knowledge base
+    HANDOFF_DRAFT = "hoy"  # handoff id: the marked answer as a draft entry file (for /kb)
     # an admin editing the knowledge (/kb)
     KB_MENU = "kb"
     KB_ZIP = "kbz"  # download every knowledge file as a zip

@@ -213,6 +213,8 @@ REQUIRED_UI_KEYS: tuple[str, ...] = (
     "handoff_kb_button",
     "handoff_kb_marked",
     "handoff_down_offer",
+    "handoff_draft_button",
+    "handoff_draft_caption",
     "export_table_handoffs",
     "handoff_sent",
     "handoff_merged",

@@ -77,6 +77,7 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.HANDOFF_RATE: handoff.on_rate,
     Action.HANDOFF_FOLLOW: handoff.on_follow,
     Action.HANDOFF_KB: handoff.on_mark_for_kb,
+    Action.HANDOFF_DRAFT: handoff.on_draft,
     Action.KB_MENU: knowledge.on_menu,
     Action.KB_ZIP: knowledge.on_zip,
     Action.KB_FILES: knowledge.on_files,

@@ -215,3 +215,44 @@ async def test_a_reload_of_files_edited_on_the_server_joins_the_history(kb_bot: 
     assert "#1" in history.text and "sửa trực tiếp trên máy chủ" in history.text and "✅" in history.text
     [menu] = await bot.say(ADMIN, "/kb")
     assert "phiên bản #1" in menu.text
+
+
+async def test_an_officers_answer_becomes_an_entry_through_the_same_check_preview_apply(
+    kb_bot: BotHarness,
+) -> None:
+    """Issue 18, part 5: an answer marked 📚 comes as a draft file; sent back unreviewed it is
+    refused; completed, it is previewed, applied and answers the next member."""
+    bot, store = kb_bot, kb_bot.runtime.store
+    handoff, _ = await store.handoffs.ask(
+        MEMBER, MEMBER, "Huế", "Nhà màng trồng rau có cần giấy phép xây dựng không?"
+    )
+    await store.handoffs.claim(handoff.id, ADMIN, "Admin")
+    typed = "Nhà màng dưới 500 m² **không cần giấy phép xây dựng**; hỏi Phòng Kinh tế xã."
+    await store.handoffs.answer(handoff.id, ADMIN, typed, typed, "Quản trị viên")
+    [_, answered] = await bot.say(ADMIN, "/gaps")
+    await bot.press(ADMIN, answered, "📚 #1")
+    [_, answered] = await bot.say(ADMIN, "/gaps")
+    [draft] = await bot.press(ADMIN, answered, "📝 #1")
+    assert draft.kind == "document" and draft.filename == "officer_answer_1.yaml"
+    [refused] = await bot.send_document(ADMIN, draft.document, draft.filename)
+    assert "unreviewed draft" in refused.text and "officer_answer_1.yaml:" in refused.text
+
+    completed = (  # what a curator does: facts checked, phrasings and test questions added
+        draft.document.decode()
+        .replace("reviewed: null", "reviewed: 2026-12-01")
+        .replace("    keywords: []", "    keywords: [nhà màng, giấy phép xây dựng]")
+        .replace(
+            "    phrasings:\n",
+            "    phrasings:\n      - xây nhà lưới có phải xin phép không\n      - nha mang co can giay phep ko\n",
+        )
+        .replace(
+            "test_questions: []",
+            "test_questions: [co can xin phep xay nha mang khong, nhà lưới trồng rau xin phép ở đâu]",
+        )
+    )
+    completed = "\n".join(line for line in completed.splitlines() if not line.lstrip().startswith("draft:"))
+    [preview] = await bot.send_document(ADMIN, completed.encode(), draft.filename)
+    assert "Xem trước" in preview.text and "officer_answer_1" in preview.text
+    await bot.press(ADMIN, preview, "Áp dụng")
+    [answer] = await bot.say(MEMBER, "nhà màng trồng rau có cần giấy phép xây dựng không")
+    assert "không cần giấy phép xây dựng" in answer.text
