@@ -243,7 +243,8 @@ async def test_an_officers_answer_becomes_an_entry_through_the_same_check_previe
         .replace("    keywords: []", "    keywords: [nhà màng, giấy phép xây dựng]")
         .replace(
             "    phrasings:\n",
-            "    phrasings:\n      - xây nhà lưới có phải xin phép không\n      - nha mang co can giay phep ko\n",
+            "    phrasings:\n      - xây nhà lưới có phải xin phép không\n"
+            "      - nha mang co can giay phep ko\n",
         )
         .replace(
             "test_questions: []",
