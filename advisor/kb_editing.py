@@ -85,6 +85,8 @@ class KnowledgeEditor:
         self._live = live
         self._reload = reload
         self._lock = asyncio.Lock()
+        self.known: int | None = None
+        """The newest version this instance has live or has seen (see `follow`)."""
 
     async def current(self) -> KnowledgeFiles:
         """The knowledge files in the folder now."""
@@ -166,6 +168,7 @@ class KnowledgeEditor:
                 await self.store.audit.record(user_id, "kb_apply_failed", f"#{proposal_id}")
                 return Applied("failed", problems=tuple(problems))
             version_id = await versions.applied(proposal, files)
+            self.known = version_id
             await self.store.audit.record(user_id, "kb_apply", f"#{proposal_id} -> version {version_id}")
             return Applied("applied", version_id, changes)
 
@@ -197,8 +200,44 @@ class KnowledgeEditor:
             summary = {"files": [*added, *changed, *removed]}
         files = await asyncio.to_thread(current.to_zip)
         version_id = await versions.add(current.content_hash, user_id, SERVER, summary, files)
+        self.known = version_id
         await self.store.audit.record(user_id, "kb_version", f"version {version_id} {SERVER}")
         return version_id
+
+    # --- several instances --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """At start: keep the folder as a version if it is new (a deployment with changed
+        files), and remember the newest version as known."""
+        async with self._lock:
+            await self._keep(await self.current(), None)
+            latest = await self.store.kb_versions.recent(1)
+            self.known = latest[0].id if latest else None
+
+    async def follow(self) -> int | None:
+        """With several instances on one database: when another instance applied a newer
+        version, write its files into this instance's folder and reload, so every instance
+        serves the same knowledge. Returns the version adopted, if any. A version that does
+        not load here is skipped (and logged) rather than retried forever."""
+        async with self._lock:
+            latest = await self.store.kb_versions.recent(1)
+            if not latest or (self.known is not None and latest[0].id <= self.known):
+                return None
+            newest, self.known = latest[0], latest[0].id
+            current = await self.current()
+            if current.content_hash == newest.content_hash:
+                return None
+            candidate = await asyncio.to_thread(
+                from_zip, await self.store.kb_versions.files(newest.id) or b""
+            )
+            await asyncio.to_thread(candidate.write_into, self.folder)
+            changes, problems = await self._reload()
+            if changes is None:
+                await asyncio.to_thread(current.write_into, self.folder)
+                log.error("version %s from another instance does not load here: %s", newest.id, problems[:3])
+                return None
+            log.info("adopted knowledge version %s applied by another instance", newest.id)
+            return newest.id
 
     async def current_version(self) -> int | None:
         """The number of the version the folder holds now, if it is kept."""

@@ -30,6 +30,7 @@ from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.exclusive import run_exclusively
 from advisor.kb import KnowledgeBase
+from advisor.records import StoreError
 from advisor.storage import Store
 from advisor.telegram import admin, delivery, handlers, handoff, knowledge, middleware, officer
 from advisor.telegram.buttons import add_button_handlers
@@ -121,29 +122,42 @@ async def open_store(app: Application) -> None:
         rt.store = await Store.open(rt.settings.db_path)
 
 
-async def start_sender(app: Application) -> None:
-    """The one broadcast sender task; it resumes unfinished broadcasts first."""
+async def start_jobs(app: Application) -> None:
+    """The background jobs. With several instances on one database, the broadcast sender (it
+    resumes unfinished broadcasts first) and the reminders run in the one instance holding
+    their lease; every instance follows knowledge versions applied by another. Not
+    app.create_task: PTB awaits its tasks on stop, and these run until cancelled."""
     rt: Runtime = app.bot_data["runtime"]
+    store = rt.require_store()
     rt.sender = Sender(
-        rt.require_store(),
+        store,
         delivery.telegram_sender(app),
         rate=rt.settings.broadcast_rate,
         chat_interval=rt.settings.broadcast_chat_interval,
         progress=delivery.progress_reporter(app),
     )
-    # Not app.create_task: PTB awaits its tasks on stop, and the sender runs until cancelled.
-    # With several instances on one database, only the holder of the lease sends.
-    exclusive = run_exclusively(rt.require_store(), "broadcast-sender", rt.instance, rt.sender.run)
-    rt.sender_task = asyncio.create_task(exclusive, name="broadcast-sender")
+    await rt.editor().start()
+    jobs = {
+        "broadcast-sender": run_exclusively(store, "broadcast-sender", rt.instance, rt.sender.run),
+        "handoff-reminders": run_exclusively(
+            store, "handoff-reminders", rt.instance, lambda: handoff.remind_forever(app)
+        ),
+        "knowledge-follower": follow_knowledge(rt),
+    }
+    rt.jobs = [asyncio.create_task(job, name=name) for name, job in jobs.items()]
 
 
-def start_reminders(app: Application) -> None:
-    """The task reminding officers of members' questions left waiting (in one instance)."""
-    rt: Runtime = app.bot_data["runtime"]
-    exclusive = run_exclusively(
-        rt.require_store(), "handoff-reminders", rt.instance, lambda: handoff.remind_forever(app)
-    )
-    rt.reminders_task = asyncio.create_task(exclusive, name="handoff-reminders")
+FOLLOW_EVERY_S = 10.0
+"""How often an instance looks for a knowledge version another instance applied."""
+
+
+async def follow_knowledge(rt: Runtime) -> None:
+    while True:
+        await asyncio.sleep(FOLLOW_EVERY_S)
+        try:
+            await rt.editor().follow()
+        except (StoreError, OSError) as exc:
+            log.warning("could not look for newer knowledge: %s", exc)
 
 
 def start_writes(app: Application) -> None:
@@ -153,25 +167,19 @@ def start_writes(app: Application) -> None:
 
 
 async def post_stop(app: Application) -> None:
-    """Let pending log writes land (a few seconds at most), stop the writer and the sender;
-    a row cut off mid-send becomes "unknown" at the next start, never resent."""
+    """Let pending log writes land (a few seconds at most), stop the writer and the background
+    jobs; a row cut off mid-send becomes "unknown" at the next start, never resent."""
     rt: Runtime = app.bot_data["runtime"]
     if rt.writes_task is not None:
         await rt.writes.drain(WRITES_DRAIN_S)
-        rt.writes_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await rt.writes_task
+        rt.jobs.append(rt.writes_task)
         rt.writes_task = None
-    if rt.reminders_task is not None:
-        rt.reminders_task.cancel()
+    for job in rt.jobs:
+        job.cancel()
+    for job in rt.jobs:
         with contextlib.suppress(asyncio.CancelledError):
-            await rt.reminders_task
-        rt.reminders_task = None
-    if rt.sender_task is not None:
-        rt.sender_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await rt.sender_task
-        rt.sender_task = None
+            await job
+    rt.jobs = []
     rt.close_chart_pool()
 
 
@@ -212,8 +220,7 @@ async def post_init(app: Application) -> None:
     await open_store(app)
     start_writes(app)
     await set_commands(app)
-    await start_sender(app)
-    start_reminders(app)
+    await start_jobs(app)
     watch_sighup(app)
     warm_chart_process(app)
 

@@ -40,13 +40,14 @@ class Runtime:
     advisor: Advisor
     store: Store | None = None
     sender: Sender | None = None
-    sender_task: asyncio.Task | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
     charts: ProcessPoolExecutor | None = None
     writes: WriteQueue = field(default_factory=WriteQueue)
     """Writes behind the reply (question log, last seen), retried until they land."""
     writes_task: asyncio.Task | None = None
-    reminders_task: asyncio.Task | None = None
+    jobs: list[asyncio.Task] = field(default_factory=list)
+    """Background tasks running until the bot stops: the broadcast sender and the reminders
+    (each in one instance only), the knowledge follower (in every instance)."""
     instance: str = field(default_factory=instance_name)
     """This process among several bot instances on one database (the holder of leases)."""
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu

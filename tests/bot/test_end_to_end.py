@@ -26,9 +26,10 @@ async def _start_bot(
     url: str,
     output: int = asyncio.subprocess.PIPE,
     settings: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> asyncio.subprocess.Process:
     """`python bot.py` against the emulator at `url`, logging at INFO to `output`; `settings`
-    adds environment variables."""
+    adds environment variables, `extra_args` command-line options."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": state.token,
@@ -42,6 +43,7 @@ async def _start_bot(
         str(ROOT / "bot.py"),
         "--log-level",
         "INFO",
+        *extra_args,
         cwd=tmp_path,
         env=env,
         stdout=output,

@@ -1,15 +1,19 @@
 """Two bot instances on one database: one broadcast sender between them, and when the sending
-instance stops mid-broadcast the other takes over, without sending any row twice."""
+instance stops mid-broadcast the other takes over, without sending any row twice; knowledge
+applied on one instance is followed by the other."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections import Counter
 from pathlib import Path
 
 from advisor.kb import KnowledgeBase
 from advisor.records import Audience
+from tests.bot.conftest import ADMIN, MEMBER
 from tests.bot.harness import BotHarness, settings_for
+from tests.conftest import KNOWLEDGE
 from tgemu.state import BotApiState
 
 RECIPIENTS = range(5000, 5060)
@@ -64,3 +68,29 @@ async def test_one_sender_across_instances_and_a_takeover_without_duplicates(
         for bot in (first, second):
             if bot.runtime.store is not None:
                 await bot.stop()
+
+
+async def test_knowledge_applied_on_one_instance_is_followed_by_the_other(
+    tmp_path: Path, real_kb: KnowledgeBase
+) -> None:
+    state = BotApiState()
+    bots = []
+    for name in ("a", "b"):
+        folder = tmp_path / f"knowledge-{name}"
+        shutil.copytree(KNOWLEDGE, folder)
+        settings = settings_for(tmp_path, admins=frozenset({ADMIN}), knowledge_dir=folder)
+        bots.append(await BotHarness.start(settings, real_kb, state))
+    first, second = bots
+    try:
+        fees = (KNOWLEDGE / "faq" / "tm_filing.yaml").read_text(encoding="utf-8")
+        changed = fees.replace("**Tổng: khoảng 1.360.000đ.**", "**Tổng: khoảng 2.720.000đ.**")
+        [preview] = await first.send_document(ADMIN, changed.encode(), "tm_filing.yaml")
+        await first.press(ADMIN, preview, "Áp dụng")
+        assert "2.720.000đ" in (await first.say(MEMBER, "lệ phí đăng ký nhãn hiệu bao nhiêu"))[0].text
+        assert await second.runtime.editor().follow() is not None  # what its follower does every 10 s
+        assert "2.720.000đ" in (await second.say(MEMBER, "lệ phí đăng ký nhãn hiệu bao nhiêu"))[0].text
+        assert (tmp_path / "knowledge-b" / "faq" / "tm_filing.yaml").read_text(encoding="utf-8") == changed
+        assert await second.runtime.editor().follow() is None  # once
+    finally:
+        for bot in bots:
+            await bot.stop()

@@ -49,7 +49,7 @@ async def test_download_upload_preview_apply_and_the_member_gets_the_new_answer(
     bot = kb_bot
     assert "1.360.000đ" in await _answer(bot)
     [menu] = await bot.say(ADMIN, "/kb")
-    assert "78 mục" in menu.text and "chưa lưu" in menu.text
+    assert "78 mục" in menu.text and "phiên bản #1" in menu.text  # kept as a version at start
     [zipped] = await bot.press(ADMIN, menu, "Tải cả kho")
     assert zipped.kind == "document" and zipped.filename.endswith(".zip")
     with zipfile.ZipFile(io.BytesIO(zipped.document)) as archive:
@@ -72,7 +72,7 @@ async def test_download_upload_preview_apply_and_the_member_gets_the_new_answer(
     assert "2.720.000đ" in await _answer(bot)
     assert (bot.runtime.settings.knowledge_dir / FEES).read_bytes() == _fees_file()
     actions = [row["action"] for row in await bot.runtime.store.reports.export("audit")]
-    assert actions == ["kb_download", "kb_download", "kb_preview", "kb_version", "kb_apply"]
+    assert actions == ["kb_version", "kb_download", "kb_download", "kb_preview", "kb_apply"]
 
 
 async def test_a_yaml_error_is_refused_with_file_and_line_and_the_old_answer_stays(
@@ -212,9 +212,9 @@ async def test_a_reload_of_files_edited_on_the_server_joins_the_history(kb_bot: 
     [reloaded] = await bot.say(ADMIN, "/reload")
     assert "sửa 1" in reloaded.text
     [history] = await bot.say(ADMIN, "/kb history")
-    assert "#1" in history.text and "sửa trực tiếp trên máy chủ" in history.text and "✅" in history.text
+    assert "#2" in history.text and "sửa trực tiếp trên máy chủ" in history.text and "✅" in history.text
     [menu] = await bot.say(ADMIN, "/kb")
-    assert "phiên bản #1" in menu.text
+    assert "phiên bản #2" in menu.text  # #1: the files the bot started with
 
 
 async def test_an_officers_answer_becomes_an_entry_through_the_same_check_preview_apply(
