@@ -59,11 +59,19 @@ class Action(StrEnum):
     HANDOFF_CLAIM = "hoc"  # handoff id: an officer takes it to answer
     HANDOFF_SCOPE = "hox"  # handoff id: not for extension officers
     HANDOFF_RATE = "hor"  # handoff id, "up" | "down"
+    # personal data: consent, the notice, "my data", "forget me"
+    CONSENT = "cs"  # "y" agree | "n" refuse | "w" withdraw, notice version
+    NOTICE = "pvn"  # the full privacy notice
+    MYDATA = "md"
+    FORGET = "fg"  # "ask" | "go" | "coop" (delete the profile too) | "keep" | "no"
 
 
 EDIT = "e"
 """Last argument of a paging button: edit the pressed message instead of sending a new one."""
 
-VERSIONLESS = frozenset({Action.ANSWER, Action.BACK, Action.PAUSE})
+VERSIONLESS = frozenset(
+    {Action.ANSWER, Action.BACK, Action.PAUSE, Action.CONSENT, Action.NOTICE, Action.MYDATA, Action.FORGET}
+)
 """Checked against the assessment's own questionnaire version, not the whole knowledge base's:
-an FAQ edit must not interrupt someone halfway through the questions."""
+an FAQ edit must not interrupt someone halfway through the questions. Privacy buttons do not
+depend on the knowledge; a consent carries the notice version it was given for."""

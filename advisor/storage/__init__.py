@@ -19,6 +19,7 @@ from advisor.storage.db import Database
 from advisor.storage.grants import Grants
 from advisor.storage.handoffs import Handoffs
 from advisor.storage.migrations import schema_version
+from advisor.storage.privacy import Consents, PersonalData
 from advisor.storage.questions import Feedback, Questions
 from advisor.storage.reports import AuditLog, Reports
 from advisor.storage.users import Flows, Users
@@ -41,6 +42,8 @@ class Store:
         self.handoffs = Handoffs(db)
         self.audit = AuditLog(db)
         self.reports = Reports(db)
+        self.consents = Consents(db)
+        self.personal = PersonalData(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:

@@ -30,7 +30,7 @@ from advisor.chart import pillar_chart
 from advisor.config import Settings
 from advisor.kb import KnowledgeBase
 from advisor.storage import Store
-from advisor.telegram import delivery, handlers, handoff, middleware, officer
+from advisor.telegram import delivery, handlers, handoff, middleware, officer, privacy
 from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
@@ -96,8 +96,9 @@ ADDRESSED = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedToBo
 
 def add_handlers(app: Application) -> None:
     """Every handler of the bot, in the order Telegram updates meet them."""
-    app.add_handler(TypeHandler(Update, middleware.track_user), group=-2)
-    app.add_handler(TypeHandler(Update, middleware.flood_guard), group=-1)
+    app.add_handler(TypeHandler(Update, middleware.track_user), group=-3)
+    app.add_handler(TypeHandler(Update, middleware.flood_guard), group=-2)
+    app.add_handler(TypeHandler(Update, privacy.consent_gate), group=-1)
 
     app.add_handler(CommandHandler(PRIVATE_ONLY, handlers.private_only, filters.ChatType.GROUPS))
     for command in COMMANDS:
@@ -139,6 +140,12 @@ def start_reminders(app: Application) -> None:
     rt.reminders_task = asyncio.create_task(handoff.remind_forever(app), name="handoff-reminders")
 
 
+def start_purge(app: Application) -> None:
+    """The daily retention purge (personal data older than its period)."""
+    rt: Runtime = app.bot_data["runtime"]
+    rt.purge_task = asyncio.create_task(privacy.purge_forever(app), name="privacy-purge")
+
+
 def start_writes(app: Application) -> None:
     """The task writing the question log and last-seen times behind the replies."""
     rt: Runtime = app.bot_data["runtime"]
@@ -160,6 +167,11 @@ async def post_stop(app: Application) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await rt.reminders_task
         rt.reminders_task = None
+    if rt.purge_task is not None:
+        rt.purge_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rt.purge_task
+        rt.purge_task = None
     if rt.sender_task is not None:
         rt.sender_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -206,6 +218,7 @@ async def post_init(app: Application) -> None:
     await set_commands(app)
     await start_sender(app)
     start_reminders(app)
+    start_purge(app)
     watch_sighup(app)
     warm_chart_process(app)
 

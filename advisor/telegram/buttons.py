@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from advisor import views
 from advisor.actions import Action
-from advisor.telegram import admin, browse, callbacks, coop, handlers, handoff, officer
+from advisor.telegram import admin, browse, callbacks, coop, handlers, handoff, officer, privacy
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, command_button, send_view
 
@@ -71,6 +71,10 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.HANDOFF_CLAIM: handoff.on_claim,
     Action.HANDOFF_SCOPE: handoff.on_out_of_scope,
     Action.HANDOFF_RATE: handoff.on_rate,
+    Action.CONSENT: privacy.on_consent,
+    Action.NOTICE: privacy.on_notice,
+    Action.MYDATA: privacy.on_my_data,
+    Action.FORGET: privacy.on_forget,
 }
 
 

@@ -45,6 +45,8 @@ class Runtime:
     """Writes behind the reply (question log, last seen), retried until they land."""
     writes_task: asyncio.Task | None = None
     reminders_task: asyncio.Task | None = None
+    purge_task: asyncio.Task | None = None
+    """The daily retention purge (`advisor.privacy.purge`)."""
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu
     """Shows a user the command menu of their new role (set by the application)."""
 
