@@ -16,7 +16,6 @@ from advisor.storage import Store
 from advisor.storage.migrations import MIGRATIONS
 from tests.bot.privacy_scan import traces
 
-
 A, B = 31001, 31002
 """People whose ids cannot be mistaken for part of a time or a count when the tables are scanned."""
 
@@ -139,7 +138,8 @@ async def test_migration_moves_authors_out_of_a_filled_log(tmp_path: Path) -> No
         "INSERT INTO users (id, chat_id, first_seen, last_seen) VALUES (5, 5, 't', 't');"
         "INSERT INTO cooperatives VALUES (1, 'HTX', 'Huế', 'trade', 3, 'code', 5, 't', 't');"
         "UPDATE users SET coop_id = 1;"
-        "INSERT INTO assessments (id, coop_id, user_id, version, status, started_at) VALUES (1, 1, 5, 'q', 'open', 't');"
+        "INSERT INTO assessments (id, coop_id, user_id, version, status, started_at) "
+        "VALUES (1, 1, 5, 'q', 'open', 't');"
         "INSERT INTO answers VALUES (1, 1, 1, 5, 'a', 2, 3, 't');"
         "INSERT INTO feedback VALUES (5, 'e', 1, 't');"
     )
