@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ import pytest
 from advisor.answering import Advisor
 from advisor.kb import KnowledgeBase
 from advisor.records import Audience
+from advisor.storage import Store
 from tests.bot.conftest import ADMIN, OFFICER
 from tests.bot.harness import BotHarness, button_data, buttons, settings_for
 from tests.bot.privacy_scan import traces
@@ -253,3 +255,24 @@ async def test_forged_privacy_buttons_are_refused(fresh: BotHarness) -> None:
         await fresh.press_data(PERSON, greeting, data, forge=True)
         assert fresh.last_answer() == fresh.runtime.kb.ui.get("button_invalid")
     assert traces(db_of(fresh), PERSON) == []
+
+
+async def test_the_running_bot_purges_what_is_past_retention(tmp_path: Path, real_kb: KnowledgeBase) -> None:
+    settings = settings_for(tmp_path, retention_months=1)
+    store = await Store.open(settings.db_path)
+    await store.db.write(
+        "INSERT INTO questions (user_id, text, normalised, decision, score, kb_version, asked_at) "
+        "VALUES (?, 'q', 'q', 'answer', 1, 'k', '2026-01-01T00:00:00+00:00')",
+        (PERSON,),
+    )
+    await store.close()
+    bot = await BotHarness.start(settings, real_kb)
+    try:
+        for _ in range(200):  # the daily task's first round runs at start
+            if (await bot.runtime.store.reports.export("questions"))[0]["user_id"] is None:
+                break
+            await asyncio.sleep(0.02)
+        assert (await bot.runtime.store.reports.export("questions"))[0]["user_id"] is None
+        assert bot.runtime.purge_task is not None and not bot.runtime.purge_task.done()
+    finally:
+        await bot.stop()
