@@ -76,6 +76,11 @@ class Action(StrEnum):
     KB_ROLLBACK = "kbr"  # version number: preview going back to it
     KB_APPLY = "kba"  # proposal number
     KB_CANCEL = "kbx"  # proposal number
+    # personal data: consent, the notice, "my data", "forget me"
+    CONSENT = "cs"  # "y" agree | "n" refuse | "w" withdraw, notice version
+    NOTICE = "pvn"  # the full privacy notice
+    MYDATA = "md"
+    FORGET = "fg"  # "ask" | "go" | "coop" (delete the profile too) | "keep" | "no"
 
 
 EDIT = "e"
@@ -96,10 +101,16 @@ VERSIONLESS = frozenset(
         Action.KB_ROLLBACK,
         Action.KB_APPLY,
         Action.KB_CANCEL,
+        Action.CONSENT,
+        Action.NOTICE,
+        Action.MYDATA,
+        Action.FORGET,
     }
 )
 """Not tied to the knowledge base's version. Assessment buttons are checked against the
 assessment's own questionnaire version: an FAQ edit must not interrupt someone halfway through
 the questions. An admin's knowledge preview says itself that the knowledge changed under it
 (its base files). Buttons of a question to officers carry ids of stored questions (and of the
-fixed province list), which a reload does not change; an officer may tap one days later."""
+fixed province list), which a reload does not change; an officer may tap one days later.
+Privacy buttons do not depend on the knowledge; a consent carries the notice version it was
+given for."""

@@ -44,7 +44,7 @@ class Coop:
     sector: str
     members: int
     invite_code: str
-    created_by: int
+    created_by: int | None
     created_at: str
     updated_at: str
 
@@ -55,7 +55,8 @@ class Assessment:
 
     id: int
     coop_id: int
-    user_id: int
+    user_id: int | None
+    """None once the person who took it has had their data erased."""
     version: str
     status: str
     current_question: str | None
@@ -202,3 +203,27 @@ class KnowledgeProposal:
     created_at: str
     decided_at: str | None = None
     version_id: int | None = None
+
+
+CONSENT_DECISIONS = ("granted", "refused", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One decision of a person on one version of the privacy notice (the history is kept)."""
+
+    user_id: int
+    version: str
+    decision: str
+    """granted | refused | withdrawn"""
+    at: str
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What /forget did, in counts only (the audit log keeps this, never who)."""
+
+    answers_unlinked: int = 0
+    assessments_unlinked: int = 0
+    questions_deleted: int = 0
+    coop_deleted: bool = False

@@ -21,6 +21,7 @@ from advisor.storage.handoffs import Handoffs
 from advisor.storage.kb_versions import KnowledgeVersions
 from advisor.storage.leases import Leases
 from advisor.storage.migrations import schema_version
+from advisor.storage.privacy import Consents, PersonalData
 from advisor.storage.questions import Feedback, Questions
 from advisor.storage.reports import AuditLog, Reports
 from advisor.storage.users import Flows, Users
@@ -45,6 +46,8 @@ class Store:
         self.kb_versions = KnowledgeVersions(db)
         self.audit = AuditLog(db)
         self.reports = Reports(db)
+        self.consents = Consents(db)
+        self.personal = PersonalData(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:

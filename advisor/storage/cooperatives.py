@@ -104,19 +104,17 @@ class Assessments(Repository):
             ) as cursor:
                 if cursor.rowcount != 1:
                     return False
-            await db.execute(
-                "INSERT INTO answers (assessment_id, coop_id, user_id, question_id, option, score, answered_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    assessment.id,
-                    assessment.coop_id,
-                    assessment.user_id,
-                    question_id,
-                    option,
-                    score,
-                    now(),
-                ),
-            )
+            async with db.execute(
+                "INSERT INTO answers (assessment_id, coop_id, question_id, option, score, answered_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (assessment.id, assessment.coop_id, question_id, option, score, now()),
+            ) as cursor:
+                answer_id = (await cursor.fetchone())[0]
+            if assessment.user_id is not None:  # who entered it: erasable, unlike the answer
+                await db.execute(
+                    "INSERT INTO answer_authors (answer_id, user_id) VALUES (?, ?)",
+                    (answer_id, assessment.user_id),
+                )
         return True
 
     async def move_to(self, assessment_id: int, from_question: str | None, to_question: str) -> bool:

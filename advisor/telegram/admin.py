@@ -198,7 +198,9 @@ async def _export(update: Update, context: AdvisorContext, granted: Access, tabl
     settings = context.runtime.settings
     sectors = {code: context.kb.ui.get(f"sector_{code}", "vi") for code in SECTORS}
     readable = for_people(rows, settings.admins, settings.officers, sectors)
-    data = csv_text(readable).encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
+    data = csv_text(readable, context.ui("export_personal")).encode(
+        "utf-8-sig"
+    )  # the BOM makes Excel read Vietnamese correctly
     stamp = dt.datetime.now(VIETNAM).strftime("%Y%m%d-%H%M")
     await context.bot.send_document(update.effective_chat.id, data, filename=f"{table}-{stamp}.csv")
 

@@ -32,7 +32,7 @@ from advisor.exclusive import run_exclusively
 from advisor.kb import KnowledgeBase
 from advisor.records import StoreError
 from advisor.storage import Store
-from advisor.telegram import admin, delivery, handlers, handoff, knowledge, middleware, officer
+from advisor.telegram import admin, delivery, handlers, handoff, knowledge, middleware, officer, privacy
 from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
@@ -98,8 +98,9 @@ ADDRESSED = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedToBo
 
 def add_handlers(app: Application) -> None:
     """Every handler of the bot, in the order Telegram updates meet them."""
-    app.add_handler(TypeHandler(Update, middleware.track_user), group=-2)
-    app.add_handler(TypeHandler(Update, middleware.flood_guard), group=-1)
+    app.add_handler(TypeHandler(Update, middleware.track_user), group=-3)
+    app.add_handler(TypeHandler(Update, middleware.flood_guard), group=-2)
+    app.add_handler(TypeHandler(Update, privacy.consent_gate), group=-1)
 
     app.add_handler(CommandHandler(PRIVATE_ONLY, handlers.private_only, filters.ChatType.GROUPS))
     for command in COMMANDS:
@@ -124,8 +125,9 @@ async def open_store(app: Application) -> None:
 
 async def start_jobs(app: Application) -> None:
     """The background jobs. With several instances on one database, the broadcast sender (it
-    resumes unfinished broadcasts first) and the reminders run in the one instance holding
-    their lease; every instance follows knowledge versions applied by another. Not
+    resumes unfinished broadcasts first), the reminders and the daily retention purge run in
+    the one instance holding their lease; every instance follows knowledge versions applied
+    by another. Not
     app.create_task: PTB awaits its tasks on stop, and these run until cancelled."""
     rt: Runtime = app.bot_data["runtime"]
     store = rt.require_store()
@@ -141,6 +143,9 @@ async def start_jobs(app: Application) -> None:
         "broadcast-sender": run_exclusively(store, "broadcast-sender", rt.instance, rt.sender.run),
         "handoff-reminders": run_exclusively(
             store, "handoff-reminders", rt.instance, lambda: handoff.remind_forever(app)
+        ),
+        "privacy-purge": run_exclusively(
+            store, "privacy-purge", rt.instance, lambda: privacy.purge_forever(app)
         ),
         "knowledge-follower": follow_knowledge(rt),
     }

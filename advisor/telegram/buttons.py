@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from advisor import views
 from advisor.actions import Action
-from advisor.telegram import admin, browse, callbacks, coop, handlers, handoff, knowledge, officer
+from advisor.telegram import admin, browse, callbacks, coop, handlers, handoff, knowledge, officer, privacy
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, command_button, send_view
 
@@ -87,6 +87,10 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.KB_ROLLBACK: knowledge.on_rollback,
     Action.KB_APPLY: knowledge.on_apply,
     Action.KB_CANCEL: knowledge.on_cancel,
+    Action.CONSENT: privacy.on_consent,
+    Action.NOTICE: privacy.on_notice,
+    Action.MYDATA: privacy.on_my_data,
+    Action.FORGET: privacy.on_forget,
 }
 
 

@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from advisor.roles import Role
-from advisor.telegram import admin, coop, handlers, handoff, knowledge, officer
+from advisor.telegram import admin, coop, handlers, handoff, knowledge, officer, privacy
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME
 
@@ -54,6 +54,9 @@ COMMANDS = (
     Command("lang", handlers.lang),
     Command("cancel", handlers.cancel),
     Command("about", handlers.about),
+    Command("privacy", privacy.show_notice),
+    Command("mydata", privacy.my_data, private=True),
+    Command("forget", privacy.forget, private=True),
     Command("ask", handoff.ask, private=True),
     Command("myquestions", handoff.my_questions, private=True),
     Command("subscribe", officer.subscribe, private=True, in_menu=False),

@@ -46,8 +46,8 @@ class Runtime:
     """Writes behind the reply (question log, last seen), retried until they land."""
     writes_task: asyncio.Task | None = None
     jobs: list[asyncio.Task] = field(default_factory=list)
-    """Background tasks running until the bot stops: the broadcast sender and the reminders
-    (each in one instance only), the knowledge follower (in every instance)."""
+    """Background tasks running until the bot stops: the broadcast sender, the reminders and
+    the retention purge (each in one instance only), the knowledge follower (in every one)."""
     instance: str = field(default_factory=instance_name)
     """This process among several bot instances on one database (the holder of leases)."""
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu

@@ -25,7 +25,7 @@ def _free_port() -> int:
 
 
 async def _healthy(client: httpx.AsyncClient, port: int) -> dict:
-    for _ in range(300):
+    for _ in range(600):
         try:
             reply = await client.get(f"http://127.0.0.1:{port}/health")
             if reply.status_code == 200:
@@ -39,13 +39,16 @@ async def _healthy(client: httpx.AsyncClient, port: int) -> dict:
 async def test_two_webhook_instances_share_the_work(tmp_path: Path) -> None:
     state = BotApiState()
     ports = [_free_port(), _free_port()]
+    while ports[1] == ports[0]:
+        ports[1] = _free_port()
+    logs = [(tmp_path / f"bot-{n}.log").open("wb") for n in range(2)]
     async with serve(state) as url, httpx.AsyncClient(timeout=10) as client:
         processes = [
             await _start_bot(
                 tmp_path,
                 state,
                 url,
-                asyncio.subprocess.DEVNULL,
+                log.fileno(),
                 extra_args=(
                     "--webhook-url",
                     "https://bot.example.org",
@@ -57,7 +60,7 @@ async def test_two_webhook_instances_share_the_work(tmp_path: Path) -> None:
                     SECRET,
                 ),
             )
-            for port in ports
+            for port, log in zip(ports, logs, strict=True)
         ]
         try:
             health = [await _healthy(client, port) for port in ports]
@@ -89,7 +92,11 @@ async def test_two_webhook_instances_share_the_work(tmp_path: Path) -> None:
             assert ok.status_code == 200
         finally:
             for process in processes:
-                process.send_signal(signal.SIGTERM)
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
             for process in processes:
                 await asyncio.wait_for(process.wait(), 20)
-    assert all(process.returncode == 0 for process in processes)
+            for log in logs:
+                log.close()
+    output = "\n".join((tmp_path / f"bot-{n}.log").read_text()[-1500:] for n in range(2))
+    assert all(process.returncode == 0 for process in processes), output

@@ -80,6 +80,11 @@ async def test_personas_are_officer_and_admin_with_their_menus(sandbox: Sandbox,
 
 
 async def test_admin_export_is_a_downloadable_document(control: Control, http: aiohttp.ClientSession):
+    [notice] = await control.say_and_wait(MEMBER, "/privacy")  # the member agrees, so they are stored
+    before = len(await control.messages(MEMBER))
+    agree = button(notice, "Đồng ý")["callback_data"]
+    await control.post("/control/press", user_id=MEMBER, message_id=notice["message_id"], data=agree)
+    await control.wait(MEMBER, lambda ms: ms[before:])
     await control.say_and_wait(ADMIN, "/start", first_name="Hùng")
     [doc] = await control.say_and_wait(ADMIN, "/export users")
     assert doc["kind"] == "document" and doc["filename"].startswith("users-") and doc["file_id"]
@@ -88,7 +93,7 @@ async def test_admin_export_is_a_downloadable_document(control: Control, http: a
         assert response.headers["Content-Disposition"].startswith("attachment;")
         assert doc["filename"] in response.headers["Content-Disposition"]
         body = await response.read()
-    assert body.startswith("\ufeff".encode()) and b"\n1001," in body  # the member, who said /start
+    assert body.startswith("\ufeff".encode()) and b"\n1001," in body  # the member, who agreed
     async with http.get(f"{control.url}/control/file/nope") as response:
         assert response.status == 404
 
