@@ -116,7 +116,7 @@ async def open_store(app: Application) -> None:
     """post_init: open the database (migrating it) unless a test already did."""
     rt: Runtime = app.bot_data["runtime"]
     if rt.store is None:
-        rt.store = await Store.open(rt.settings.db_path)
+        rt.store = await Store.open(rt.settings.database)
 
 
 async def start_sender(app: Application) -> None:

@@ -1,0 +1,198 @@
+"""The PostgreSQL backend: asyncpg with a connection pool, `?` placeholders as `$n`, errors
+as StoreError (transient for what a retry can fix), migrations under an advisory lock.
+
+Several bot instances may share the database: each statement outside a transaction is
+atomic on its own, as on SQLite, and the repositories' claims are single conditional
+UPDATEs, which PostgreSQL re-checks on the row it locks, so two instances never both win.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from advisor.config import redact
+from advisor.records import StoreError
+from advisor.storage.db import Database, Transaction, now
+from advisor.storage.postgres_migrations import POSTGRES_MIGRATIONS, migrate, schema_version
+
+try:
+    import asyncpg
+except ModuleNotFoundError:  # the optional `postgres` extra
+    asyncpg = None
+
+POOL_SIZE = 10
+ACQUIRE_TIMEOUT_S = 10.0
+LOCK_TIMEOUT_MS = 5000
+"""Like SQLite's busy timeout: a row lock waited for longer becomes a transient StoreError."""
+TRANSIENT_CLASSES = ("08", "40", "53", "55", "57", "58")
+"""SQLSTATE classes a retry can fix: connection exceptions, serialization failures and
+deadlocks, insufficient resources (too many connections), lock not available, operator
+intervention (server shutting down, statement timeout), system errors."""
+FAMILIES = {"bigint": "integer", "integer": "integer", "smallint": "integer", "double precision": "real"}
+FAMILIES |= {"real": "real", "text": "text"}
+
+
+@functools.lru_cache(maxsize=2048)
+def numbered(sql: str) -> str:
+    """`?` placeholders as asyncpg's `$1, $2, ...`. A `?` inside a string literal would be
+    miscounted, so the repositories have none, and this refuses one."""
+    parts = sql.split("'")
+    if any("?" in part for part in parts[1::2]):
+        raise ValueError(f"a '?' inside a string literal: {sql}")
+    counter = itertools.count(1)
+    return "'".join(
+        re.sub(r"\?", lambda _: f"${next(counter)}", part) if index % 2 == 0 else part
+        for index, part in enumerate(parts)
+    )
+
+
+def _rowcount(status: str) -> int:
+    """Rows changed, from a command tag such as "UPDATE 3" or "INSERT 0 1"."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    return (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
+def _error(exc: BaseException) -> StoreError:
+    """Retrying helps when the server is away, busy or could not serialize; never for a
+    constraint, a trigger (the append-only answers) or a malformed statement."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return StoreError(str(exc), transient=(exc.sqlstate or "")[:2] in TRANSIENT_CLASSES)
+    lost = isinstance(exc, OSError | TimeoutError | asyncpg.ConnectionDoesNotExistError)
+    return StoreError(str(exc) or type(exc).__name__, transient=lost)
+
+
+class PostgresTransaction(Transaction):
+    """Statements on one pooled connection inside BEGIN ... COMMIT (read committed)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        try:
+            return [dict(row) for row in await self.connection.fetch(numbered(sql), *params)]
+        except _errors() as exc:
+            raise _error(exc) from exc
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            return _rowcount(await self.connection.execute(numbered(sql), *params))
+        except _errors() as exc:
+            raise _error(exc) from exc
+
+    async def serialize(self, key: str) -> None:
+        await self.write("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
+
+
+class PostgresDatabase(Database):
+    """A pool of connections to one PostgreSQL database; `await PostgresDatabase.open(url)`."""
+
+    dialect = "postgres"
+    migrations = POSTGRES_MIGRATIONS
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, pool: Any, url: str) -> None:
+        self.pool = pool
+        self.url = url
+
+    @classmethod
+    async def open(cls, url: str, migrate: bool = True) -> PostgresDatabase:
+        """Connect, then migrate to the newest schema (under the advisory lock)."""
+        if asyncpg is None:
+            raise StoreError("PostgreSQL needs asyncpg: pip install 'htx-advisor[postgres]'", transient=False)
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=1,
+                max_size=POOL_SIZE,
+                server_settings={"lock_timeout": str(LOCK_TIMEOUT_MS), "application_name": "htx-advisor"},
+            )
+        except (*_errors(), ValueError) as exc:  # ValueError: a malformed URL
+            raise StoreError(f"cannot open database {redact(url)}: {exc}") from exc
+        db = cls(pool, url)
+        if migrate:
+            try:
+                await db.migrate()
+            except BaseException:
+                await pool.close()
+                raise
+        return db
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        try:
+            return [dict(row) for row in await self.pool.fetch(numbered(sql), *params)]
+        except _errors() as exc:
+            raise _error(exc) from exc
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            return _rowcount(await self.pool.execute(numbered(sql), *params))
+        except _errors() as exc:
+            raise _error(exc) from exc
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """BEGIN ... COMMIT on one pooled connection; any error rolls back."""
+        try:
+            connection = await self.pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
+        except _errors() as exc:
+            raise _error(exc) from exc
+        try:
+            transaction = connection.transaction()
+            try:
+                await transaction.start()
+            except _errors() as exc:
+                raise _error(exc) from exc
+            try:
+                yield PostgresTransaction(connection)
+            except BaseException:
+                with contextlib.suppress(*_errors()):
+                    await transaction.rollback()
+                raise
+            try:
+                await transaction.commit()
+            except _errors() as exc:
+                raise _error(exc) from exc
+        finally:
+            await self.pool.release(connection)
+
+    def nocase_equals(self, column: str) -> str:
+        return f"lower({column}) = lower(?)"
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        try:
+            async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as connection:
+                yield connection
+        except _errors() as exc:
+            raise _error(exc) from exc
+
+    async def schema_version(self) -> int:
+        async with self._connection() as connection:
+            return await schema_version(connection)
+
+    async def migrate(self) -> list[int]:
+        async with self._connection() as connection:
+            return await migrate(connection, now())
+
+    async def columns(self) -> dict[str, dict[str, str]]:
+        rows = await self.all(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name <> 'schema_version' "
+            "ORDER BY table_name, ordinal_position"
+        )
+        result: dict[str, dict[str, str]] = {}
+        for row in rows:
+            result.setdefault(row["table_name"], {})[row["column_name"]] = FAMILIES[row["data_type"]]
+        return result
