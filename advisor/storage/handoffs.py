@@ -121,7 +121,7 @@ class Handoffs(Repository):
             raise ValueError(mark)
         rows = await self.db.all(
             f"SELECT * FROM handoffs WHERE status IN ('open', 'claimed') AND asked_at < ? AND {mark} IS NULL "
-            "AND follow_up IS NULL ORDER BY asked_at",
+            "AND follow_up IS NULL ORDER BY asked_at, id",
             (asked_before,),
         )
         return [Handoff(**row) for row in rows]

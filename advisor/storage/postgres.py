@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -25,6 +26,8 @@ try:
 except ModuleNotFoundError:  # the optional `postgres` extra
     asyncpg = None
 
+log = logging.getLogger(__name__)
+
 POOL_SIZE = 10
 ACQUIRE_TIMEOUT_S = 10.0
 LOCK_TIMEOUT_MS = 5000
@@ -35,6 +38,8 @@ deadlocks, insufficient resources (too many connections), lock not available, op
 intervention (server shutting down, statement timeout), system errors."""
 FAMILIES = {"bigint": "integer", "integer": "integer", "smallint": "integer", "double precision": "real"}
 FAMILIES |= {"real": "real", "text": "text"}
+BYTEWISE = ("C", "POSIX", "C.UTF-8", "C.utf8")
+"""Collations that sort text as SQLite does (by code point), so lists come out in the same order."""
 
 
 @functools.lru_cache(maxsize=2048)
@@ -118,6 +123,12 @@ class PostgresDatabase(Database):
         except (*_errors(), ValueError) as exc:  # ValueError: a malformed URL
             raise StoreError(f"cannot open database {redact(url)}: {exc}") from exc
         db = cls(pool, url)
+        collation = await db.first("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        if collation and collation["datcollate"] not in BYTEWISE:
+            log.warning(
+                "database collation %s sorts text unlike SQLite; create the database with --locale=C.UTF-8",
+                collation["datcollate"],
+            )
         if migrate:
             try:
                 await db.migrate()

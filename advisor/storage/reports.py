@@ -11,7 +11,7 @@ from advisor.storage.db import Repository, now
 EXPORTS: dict[str, str] = {
     "questions": "SELECT id, user_id, asked_at, text, normalised, decision, entry_id, score, kb_version "
     "FROM questions ORDER BY id",
-    "feedback": "SELECT entry_id, user_id, vote, voted_at FROM feedback ORDER BY voted_at",
+    "feedback": "SELECT entry_id, user_id, vote, voted_at FROM feedback ORDER BY voted_at, user_id, entry_id",
     "users": "SELECT u.id, u.language, coalesce(g.role, 'member') AS role, g.province AS officer_province, "
     "u.coop_id, u.subscribed, u.blocked_at, u.first_seen, u.last_seen "
     "FROM users u LEFT JOIN grants g ON g.user_id = u.id ORDER BY u.id",
@@ -79,7 +79,7 @@ class Reports(Repository):
             "SELECT c.province, count(*) AS n, "
             "CAST(round(CAST(avg(l.overall) AS NUMERIC), 1) AS DOUBLE PRECISION) AS mean "
             f"FROM ({latest}) l "
-            f"JOIN cooperatives c ON c.id = l.coop_id {coop_filter} GROUP BY c.province ORDER BY n DESC LIMIT 10",
+            f"JOIN cooperatives c ON c.id = l.coop_id {coop_filter} GROUP BY c.province ORDER BY n DESC, c.province LIMIT 10",
             params,
         )
         deliveries = await self.db.all(
@@ -103,7 +103,8 @@ class Reports(Repository):
         answer, and the share rated 👍 among those rated."""
         where, params = ("WHERE province = ?", (province,)) if province else ("", ())
         rows = await self.db.all(
-            f"SELECT province, status, asked_at, answered_at, rating FROM handoffs {where}", params
+            f"SELECT province, status, asked_at, answered_at, rating FROM handoffs {where} ORDER BY id",
+            params,
         )
         by_province: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
