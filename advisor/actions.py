@@ -65,6 +65,22 @@ class Action(StrEnum):
     HANDOFF_RATE = "hor"  # handoff id, "up" | "down"
     HANDOFF_FOLLOW = "hof"  # handoff id: the member's one follow-up
     HANDOFF_KB = "hok"  # handoff id: an admin marks the answer for the knowledge base
+    HANDOFF_DRAFT = "hoy"  # handoff id: the marked answer as a draft entry file (for /kb)
+    # an admin editing the knowledge (/kb)
+    KB_MENU = "kb"
+    KB_ZIP = "kbz"  # download every knowledge file as a zip
+    KB_FILES = "kbl"  # the list of files to download one
+    KB_FILE = "kbf"  # path parts of one file ("faq", "tm.yaml")
+    KB_UPLOAD = "kbu"  # how to send a changed file
+    KB_HISTORY = "kbh"
+    KB_ROLLBACK = "kbr"  # version number: preview going back to it
+    KB_APPLY = "kba"  # proposal number
+    KB_CANCEL = "kbx"  # proposal number
+    # personal data: consent, the notice, "my data", "forget me"
+    CONSENT = "cs"  # "y" agree | "n" refuse | "w" withdraw, notice version
+    NOTICE = "pvn"  # the full privacy notice
+    MYDATA = "md"
+    FORGET = "fg"  # "ask" | "go" | "coop" (delete the profile too) | "keep" | "no"
 
 
 EDIT = "e"
@@ -76,9 +92,25 @@ VERSIONLESS = frozenset(
         Action.BACK,
         Action.PAUSE,
         *(action for action in Action if action.name.startswith("HANDOFF_")),
+        Action.KB_MENU,
+        Action.KB_ZIP,
+        Action.KB_FILES,
+        Action.KB_FILE,
+        Action.KB_UPLOAD,
+        Action.KB_HISTORY,
+        Action.KB_ROLLBACK,
+        Action.KB_APPLY,
+        Action.KB_CANCEL,
+        Action.CONSENT,
+        Action.NOTICE,
+        Action.MYDATA,
+        Action.FORGET,
     }
 )
 """Not tied to the knowledge base's version. Assessment buttons are checked against the
 assessment's own questionnaire version: an FAQ edit must not interrupt someone halfway through
-the questions. Buttons of a question to officers carry ids of stored questions (and of the
-fixed province list), which a reload does not change; an officer may tap one days later."""
+the questions. An admin's knowledge preview says itself that the knowledge changed under it
+(its base files). Buttons of a question to officers carry ids of stored questions (and of the
+fixed province list), which a reload does not change; an officer may tap one days later.
+Privacy buttons do not depend on the knowledge; a consent carries the notice version it was
+given for."""

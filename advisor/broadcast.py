@@ -28,8 +28,9 @@ from advisor.storage import Store
 
 log = logging.getLogger("advisor.broadcast")
 
-IDLE_POLL_S = 30.0
-"""How often an idle sender looks for scheduled broadcasts whose time has come."""
+IDLE_POLL_S = 5.0
+"""How often an idle sender looks for due broadcasts: scheduled ones whose time has come, and
+those confirmed on another instance (which cannot wake this one)."""
 PROGRESS_EVERY_S = 3.0
 BACK_OFF = 0.9
 MIN_RATE = 1.0
@@ -111,7 +112,8 @@ class Sender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Forever: recover interrupted rows once, then send whatever is due."""
+        """Forever: recover interrupted rows once (those of an instance that died mid-send, when
+        this one takes over), then send whatever is due."""
         recovered = await self.store.deliveries.recover()
         if recovered:
             log.warning("%d deliveries were interrupted mid-send; marked unknown, not resent", recovered)

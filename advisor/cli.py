@@ -24,6 +24,7 @@ from advisor.exports import csv_text, for_people
 from advisor.gaps import gap_rows
 from advisor.handoff import draft_entries
 from advisor.kb import KnowledgeBase, load_knowledge
+from advisor.privacy import Purged, purge
 from advisor.records import Handoff, StoreError
 from advisor.storage import Store
 from advisor.storage.db import open_database
@@ -187,13 +188,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_rows(rows: list[dict], fmt: str, out: TextIO) -> None:
-    """Rows as CSV (header from the first row's keys) or as one JSON array."""
+def write_rows(rows: list[dict], fmt: str, out: TextIO, notice: str = "") -> None:
+    """Rows as CSV (`notice` on a line of its own, then the header from the first row's keys)
+    or as one JSON array."""
     if fmt == "json":
         json.dump(rows, out, ensure_ascii=False, indent=1)
         out.write("\n")
         return
-    out.write(csv_text(rows))
+    out.write(csv_text(rows, notice))
 
 
 EXPORT_TABLES = sorted([*EXPORTS, "gaps", "handoffs", "answered"])
@@ -236,10 +238,45 @@ def cmd_export(args: argparse.Namespace) -> int:
             sys.stdout.write(draft_entries(rows, Advisor(kb)))
             return EXIT_OK
         rows = [dataclasses.asdict(handoff) for handoff in rows]
+    notice = ""
     if args.format == "csv":  # for spreadsheets and people; JSON keeps the stored values
         settings = load_settings()
         rows = for_people(rows, settings.admins, settings.officers)
-    write_rows(rows, args.format, sys.stdout)
+        kb = load_knowledge(settings.knowledge_dir).kb
+        notice = kb.ui.get("export_personal", "vi") if kb else PERSONAL_DATA
+    write_rows(rows, args.format, sys.stdout, notice)
+    return EXIT_OK
+
+
+PERSONAL_DATA = "DỮ LIỆU CÁ NHÂN"
+"""The CSV's first line when the knowledge folder (which words it fully) cannot be read."""
+
+
+async def _purge(database: Path | str) -> Purged:
+    store = await Store.open(database)
+    try:
+        return await purge(store, load_settings())
+    finally:
+        await store.close()
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """`privacy purge`: the retention purge the bot runs daily, run now."""
+    settings = load_settings()
+    database = settings.database
+    if isinstance(database, Path) and not database.is_file():
+        print(f"no database at {database} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        purged = asyncio.run(_purge(database))
+    except StoreError as exc:
+        print(f"cannot purge {redact(database)}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"questions older than {settings.retention_months} months unlinked: {purged.questions_unlinked}; "
+        f"delivery rows of broadcasts finished over {settings.delivery_retention_days} days ago "
+        f"deleted: {purged.deliveries_deleted}"
+    )
     return EXIT_OK
 
 
@@ -416,6 +453,12 @@ def build_parser() -> argparse.ArgumentParser:
     copy_db.add_argument("sqlite_file", metavar="SQLITE_FILE")
     copy_db.add_argument("postgres_url", metavar="POSTGRES_URL", help="postgresql://user:password@host/db")
     copy_db.set_defaults(func=cmd_copy_db)
+
+    privacy_cmd = sub.add_parser("privacy", help="personal data: the retention purge")
+    privacy_cmd.add_argument(
+        "action", choices=("purge",), help="purge: unlink and delete what is past retention"
+    )
+    privacy_cmd.set_defaults(func=cmd_privacy)
 
     sandbox = sub.add_parser(
         "sandbox", help="try the bot without Telegram: a local Bot API and a web chat page on 127.0.0.1"

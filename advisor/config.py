@@ -41,6 +41,14 @@ class Settings:
     """A member's question unanswered this long reminds the province's officers."""
     handoff_escalate_hours: float = 120.0
     """... and this long goes to the admins too."""
+    operator_name: str = ""
+    """Who is responsible for the personal data (named in the privacy notice)."""
+    operator_contact: str = ""
+    """Where people send privacy requests (named in the privacy notice)."""
+    retention_months: int = 12
+    """Questions older than this lose the link to who asked them."""
+    delivery_retention_days: int = 90
+    """Delivery rows of broadcasts finished longer ago than this are deleted."""
 
     @property
     def database(self) -> str | Path:
@@ -97,6 +105,18 @@ def _positive_float(name: str, raw: str | None, default: float) -> float:
     return value
 
 
+def _positive_int(name: str, raw: str | None, default: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be greater than 0, got {raw!r}")
+    return value
+
+
 def _url(name: str, raw: str | None) -> str:
     if raw is None or not raw.strip():
         return DEFAULT_API_URL
@@ -132,5 +152,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         ),
         broadcast_chat_interval=_positive_float(
             "ADVISOR_BROADCAST_CHAT_INTERVAL", values.get("ADVISOR_BROADCAST_CHAT_INTERVAL"), 1.0
+        ),
+        operator_name=(values.get("ADVISOR_OPERATOR_NAME") or "").strip(),
+        operator_contact=(values.get("ADVISOR_OPERATOR_CONTACT") or "").strip(),
+        retention_months=_positive_int(
+            "ADVISOR_RETENTION_MONTHS", values.get("ADVISOR_RETENTION_MONTHS"), 12
+        ),
+        delivery_retention_days=_positive_int(
+            "ADVISOR_DELIVERY_RETENTION_DAYS", values.get("ADVISOR_DELIVERY_RETENTION_DAYS"), 90
         ),
     )

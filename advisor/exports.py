@@ -69,11 +69,15 @@ def _local(value: object) -> object:
     return stamp.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def csv_text(rows: Sequence[Mapping[str, object]]) -> str:
-    """Rows as CSV, the header from the first row's keys; empty for no rows."""
+def csv_text(rows: Sequence[Mapping[str, object]], notice: str = "") -> str:
+    """Rows as CSV, the header from the first row's keys; empty for no rows. `notice` is a
+    first line of one cell above the header (the data is personal and must be protected),
+    which a spreadsheet shows in A1."""
     if not rows:
         return ""
     out = io.StringIO()
+    if notice:
+        csv.writer(out).writerow([safe_cell(notice)])
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)

@@ -70,8 +70,8 @@ def with_context(question: str, context: str) -> str:
 
 def draft_entries(answered: Sequence[Handoff], advisor: Advisor) -> str:
     """Answered questions as draft knowledge entries (YAML) for a curator: a suggested id and
-    topic (of the entry the bot ranks first), the question and its follow-up as phrasings (also
-    without diacritics, as members type), the officer's answer, the source naming who answered
+    topic (of the entry the bot ranks first), the question and its follow-up as phrasings, the
+    officer's answer, the source naming who answered
     and when, `reviewed` empty and a `draft` mark that `advisor validate` refuses until a
     curator has checked the entry."""
     drafts = []
@@ -82,7 +82,7 @@ def draft_entries(answered: Sequence[Handoff], advisor: Advisor) -> str:
         asked = [line.strip() for line in item.question.splitlines() if line.strip()]
         if item.follow_up:
             asked.append(item.follow_up.strip())
-        phrasings = list(dict.fromkeys([*asked, *(fold(text) for text in asked)]))
+        phrasings = list({fold(text): text for text in reversed(asked)}.values())[::-1]
         day = (item.answered_at or item.asked_at)[:10]
         drafts.append(
             {
@@ -106,4 +106,22 @@ def draft_entries(answered: Sequence[Handoff], advisor: Advisor) -> str:
         "# Trước khi đưa vào knowledge/faq/: kiểm tra từng ý với văn bản gốc, ghi nguồn (văn bản, điều),\n"
         "# thêm cách hỏi, từ khóa, câu hỏi kiểm tra và answer_en, điền reviewed, xóa dòng draft.\n"
     )
-    return header + yaml.safe_dump({"entries": drafts}, allow_unicode=True, sort_keys=False, width=100)
+    return header + yaml.dump(
+        {"entries": drafts}, Dumper=_EntryDumper, allow_unicode=True, sort_keys=False, width=100
+    )
+
+
+class _EntryDumper(yaml.SafeDumper):
+    """YAML laid out like the knowledge files: nested lists indented, multi-line text as a
+    literal block (the answer reads as it will show)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+
+_EntryDumper.add_representer(
+    str,
+    lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None
+    ),
+)

@@ -199,17 +199,18 @@ def inbox_view(kb: KnowledgeBase, lang: str, waiting: Sequence[Handoff], age_hou
 
 def answered_section(kb: KnowledgeBase, lang: str, answered: Sequence[Handoff]) -> View:
     """/gaps, for admins: questions officers answered, with their rating; 📚 marks one for the
-    knowledge base (exported as a draft entry by `advisor export answered --yaml`)."""
+    knowledge base, 📝 then sends it as a draft entry file to complete and send back through
+    /kb (or `advisor export answered --yaml` writes them all)."""
     lines, rows = [], []
     for item in answered[:15]:
         rating = {1: "👍", -1: "👎"}.get(item.rating or 0, "·")
         mark = " 📚" if item.for_kb else ""
         lines.append(f"#{item.id} {rating}{mark} {markup.escape(item.question[:100])}")
-        if not item.for_kb:
-            rows.append(
-                Button(
-                    kb.ui.get("handoff_kb_button", lang, id=str(item.id)), (Action.HANDOFF_KB, str(item.id))
-                )
-            )
+        key, action = (
+            ("handoff_draft_button", Action.HANDOFF_DRAFT)
+            if item.for_kb
+            else ("handoff_kb_button", Action.HANDOFF_KB)
+        )
+        rows.append(Button(kb.ui.get(key, lang, id=str(item.id)), (action, str(item.id))))
     buttons = tuple(tuple(rows[i : i + 3]) for i in range(0, len(rows), 3))
     return View((ui_html(kb, "gaps_answered", lang) + "\n" + "\n".join(lines),), buttons)

@@ -44,7 +44,7 @@ class Coop:
     sector: str
     members: int
     invite_code: str
-    created_by: int
+    created_by: int | None
     created_at: str
     updated_at: str
 
@@ -55,7 +55,8 @@ class Assessment:
 
     id: int
     coop_id: int
-    user_id: int
+    user_id: int | None
+    """None once the person who took it has had their data erased."""
     version: str
     status: str
     current_question: str | None
@@ -169,3 +170,60 @@ class Handoff:
     """How other officers see who is answering (the officer's Telegram name)."""
     signed: str | None = None
     """How the answer was signed for the member: role and province (in Vietnamese)."""
+
+
+@dataclass(frozen=True)
+class KnowledgeVersion:
+    """A set of knowledge files that was live: who applied it, when, from what, what changed.
+
+    `origin` is `upload:<file name>`, `rollback:<version id>`, `server` (files edited on the
+    server, recorded when seen) or what a later source names; `summary` holds the changed
+    `files` and the entry ids `added`, `removed` and `edited`."""
+
+    id: int
+    content_hash: str
+    author_id: int | None
+    origin: str
+    summary: dict[str, list[str]]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class KnowledgeProposal:
+    """A checked candidate waiting for its admin's "Áp dụng": valid against `base_hash` only."""
+
+    id: int
+    user_id: int
+    base_hash: str
+    content_hash: str
+    origin: str
+    summary: dict[str, list[str]]
+    status: str
+    """pending | applied | cancelled | replaced (the same admin sent a newer one)"""
+    created_at: str
+    decided_at: str | None = None
+    version_id: int | None = None
+
+
+CONSENT_DECISIONS = ("granted", "refused", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One decision of a person on one version of the privacy notice (the history is kept)."""
+
+    user_id: int
+    version: str
+    decision: str
+    """granted | refused | withdrawn"""
+    at: str
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What /forget did, in counts only (the audit log keeps this, never who)."""
+
+    answers_unlinked: int = 0
+    assessments_unlinked: int = 0
+    questions_deleted: int = 0
+    coop_deleted: bool = False

@@ -13,6 +13,7 @@ import contextlib
 import errno
 import json
 import secrets
+import shutil
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from tgemu.state import BotApiState
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 PORT_TRIES = 10  # with the default port: 8080, 8081, ... until one is free
+SCRATCH_KNOWLEDGE = Path("data/sandbox-knowledge")
 DEFAULT_DB = Path("data/sandbox.db")
 TOKEN = "7000000001:HTX-SANDBOX-TOKEN"
 BOT_USERNAME = "htx_advisor_bot"
@@ -90,6 +92,7 @@ def sandbox_settings(base: Settings, api_url: str, db_path: Path | None = None) 
         token=TOKEN,
         api_url=api_url,
         db_path=db_path or DEFAULT_DB,
+        db_url=None,  # never the real bot's PostgreSQL database
         officers=frozenset({OFFICER}),
         admins=frozenset({ADMIN}),
     )
@@ -179,6 +182,15 @@ async def serve_forever(
         print("stopping the sandbox…", flush=True)
 
 
+def _scratch_copy(knowledge: Path) -> Path:
+    """The sandbox's own copy of the knowledge, fresh at each start: an admin trying /kb there
+    applies changes to the copy, never to the folder the real bot serves."""
+    copy = SCRATCH_KNOWLEDGE
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(knowledge, copy)
+    return copy
+
+
 def main(settings: Settings | None = None, *, port: int | None = None, db_path: Path | None = None) -> int:
     """Start the sandbox: 0 after a clean stop, 1 invalid knowledge or a busy port, 2 bad config."""
     if settings is None:
@@ -190,6 +202,7 @@ def main(settings: Settings | None = None, *, port: int | None = None, db_path: 
     kb = lifecycle.knowledge_or_explain(settings, "the sandbox")
     if kb is None:
         return 1
+    settings = replace(settings, knowledge_dir=_scratch_copy(settings.knowledge_dir))
     chosen = DEFAULT_PORT if port is None else port
     tries = PORT_TRIES if port is None else 1
     try:

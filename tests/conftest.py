@@ -51,9 +51,9 @@ VALID_ENTRY = """\
 
 
 def make_kb(root: Path, faq: str | None = None, extra: dict[str, str] | None = None) -> Path:
-    """A knowledge folder: the real topics, synonyms and ui files plus the given FAQ text."""
+    """A knowledge folder: the real synonyms, ui and privacy files, a topic and the given FAQ text."""
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("synonyms.yaml", "ui.yaml"):
+    for name in ("synonyms.yaml", "ui.yaml", "privacy.yaml"):
         shutil.copy(KNOWLEDGE / name, root / name)
     (root / "topics.yaml").write_text(
         "topics:\n  - id: t\n    icon: x\n    title: Thử\n    title_en: Test\n", encoding="utf-8"

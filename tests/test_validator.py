@@ -248,7 +248,7 @@ def test_unknown_file(tmp_path: Path) -> None:
     root = make_kb(tmp_path / "kb", extra={"notes.yaml": "a: 1\n"})
     assert problems_of(root) == [
         f"{root / 'notes.yaml'}:1: unknown knowledge file (expected faq/*.yaml or one of "
-        "topics.yaml, guides.yaml, synonyms.yaml, ui.yaml, assessment.yaml)"
+        "topics.yaml, guides.yaml, synonyms.yaml, ui.yaml, assessment.yaml, privacy.yaml)"
     ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import sys
@@ -160,6 +161,13 @@ def _press(state: BotApiState, body: dict[str, Any]) -> Any:
     )
 
 
+def _document(state: BotApiState, body: dict[str, Any]) -> Any:
+    """A user sends a file: `data` is its bytes in base64."""
+    data = base64.b64decode(str(body["data"]), validate=True)
+    options = _pick(body, "mime_type", "caption", "first_name", "language_code")
+    return state.user_sends_document(int(body["user_id"]), data, str(body["filename"]), **options)
+
+
 def _block(state: BotApiState, body: dict[str, Any]) -> Any:
     blocked = body.get("blocked", True) in (True, "true", "1")
     user_id = int(body["user_id"])
@@ -224,6 +232,7 @@ def create_app(state: BotApiState) -> web.Application:
     app.router.add_get("/file/bot{token}/{path:.+}", _file)
     app.router.add_post("/control/say", _control(_say))
     app.router.add_post("/control/press", _control(_press))
+    app.router.add_post("/control/document", _control(_document))
     app.router.add_post("/control/block", _control(_block))
     app.router.add_post("/control/update", _control(_update))
     app.router.add_get("/control/messages", _control(_messages))

@@ -7,6 +7,7 @@ sandbox page play the people on the other side.
 
 from __future__ import annotations
 
+import mimetypes
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -137,6 +138,38 @@ class BotApiState(World):
                 raise ValueError(f"no message {reply_to_message_id} in chat {chat_id} to reply to")
             message["reply_to_message"] = self.message_dict(replied, nested=True)
         self.add_user_message(chat_id, message, kind="text", text=text)
+        return self.updates.push("message", message)
+
+    def user_sends_document(
+        self,
+        user_id: int,
+        data: bytes,
+        filename: str,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        first_name: str = "An",
+        language_code: str | None = "vi",
+    ) -> dict[str, Any]:
+        """A user sends a file in their private chat; returns the update (also queued).
+
+        As on Telegram, the bot gets a `document` with file_id, file_unique_id, file_name,
+        mime_type and file_size, and fetches the bytes with getFile and the file URL."""
+        sender = self.add_user(user_id, first_name=first_name, language_code=language_code)
+        if self.users[user_id].blocked:
+            self.unblock(user_id)
+        mime_type = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        stored = self.files.upload(data, filename=filename, mime_type=mime_type)
+        message: dict[str, Any] = {
+            "message_id": self.new_message_id(user_id),
+            "from": sender,
+            "chat": dict(self.chats[user_id]),
+            "date": int(time.time()),
+            "document": self.files.document_dict(stored),
+        }
+        if caption:
+            message["caption"] = caption
+        self.add_user_message(user_id, message, kind="document", text=caption)
         return self.updates.push("message", message)
 
     def press(

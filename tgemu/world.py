@@ -226,6 +226,7 @@ class World:
     def add_user_message(self, chat_id: int, message: dict[str, Any], *, kind: str, text: str | None) -> None:
         """Keep a simulated user's message (as delivered to the bot) in the chat's history."""
         reply = message.get("reply_to_message")
+        document = message.get("document") or {}
         msg = SentMessage(
             message_id=message["message_id"],
             chat_id=chat_id,
@@ -236,6 +237,9 @@ class World:
             from_bot=False,
             payload=message,
             reply_to_message_id=reply["message_id"] if reply else None,
+            filename=document.get("file_name"),
+            file_id=document.get("file_id"),
+            media=document or None,
         )
         self._history.setdefault(chat_id, []).append(msg)
         self.events.publish({"type": "user_message", "chat_id": chat_id, "message": msg.to_dict()})

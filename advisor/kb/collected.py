@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from advisor.assessment import Questionnaire
-from advisor.kb.models import Entry, Guide, Problem, Synonyms, Topic, UiTexts
+from advisor.kb.models import Entry, Guide, PrivacyNotice, Problem, Synonyms, Topic, UiTexts
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Collected:
     guide_refs: list[Ref] = field(default_factory=list)
     topic_refs: list[Ref] = field(default_factory=list)
     assessment: Questionnaire | None = None
+    privacy: PrivacyNotice | None = None
 
     def cross_check(self) -> list[Problem]:
         """Duplicate entry ids and references that point nowhere."""

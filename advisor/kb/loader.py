@@ -19,6 +19,7 @@ from typing import Any
 from advisor.kb.collected import Collected
 from advisor.kb.faq import read_entries, read_guides, read_topics
 from advisor.kb.models import KnowledgeBase, Problem
+from advisor.kb.notice import read_privacy
 from advisor.kb.questionnaire import read_assessment
 from advisor.kb.schema import Checker
 from advisor.kb.wording import read_synonyms, read_ui
@@ -32,9 +33,10 @@ READERS: dict[str, Reader] = {
     "synonyms.yaml": read_synonyms,
     "ui.yaml": read_ui,
     "assessment.yaml": read_assessment,
+    "privacy.yaml": read_privacy,
 }
 """The special files at the top of the folder; every other file must be `faq/<name>.yaml`."""
-REQUIRED_FILES = ("topics.yaml", "synonyms.yaml", "ui.yaml")
+REQUIRED_FILES = ("topics.yaml", "synonyms.yaml", "ui.yaml", "privacy.yaml")
 
 
 @dataclass
@@ -89,6 +91,7 @@ def load_knowledge(root: Path, today: dt.date | None = None) -> LoadResult:
         ui=out.ui,
         version=fingerprint(files),
         assessment=out.assessment,
+        privacy=out.privacy,
     )
     return LoadResult(kb, problems)
 

@@ -175,6 +175,7 @@ class KnowledgeBase:
     ui: UiTexts
     version: str
     assessment: Questionnaire | None = None
+    privacy: PrivacyNotice | None = None
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -190,3 +191,16 @@ class KnowledgeBase:
     def last_reviewed(self) -> dt.date | None:
         dates = [e.reviewed for e in self.entries.values()]
         return max(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class PrivacyNotice:
+    """`privacy.yaml`: the privacy notice people consent to. A new `version` asks everyone
+    again. Texts are in the formatting subset with {operator}, {contact}, {months}, {days}."""
+
+    version: str
+    summary: Mapping[str, str]
+    """The short notice shown with the consent buttons, by language."""
+    text: Mapping[str, str]
+    """The full notice (/privacy, "Xem chi tiết"), by language."""
+    reviewed: dt.date | None = None

@@ -19,6 +19,9 @@ from advisor.storage.cooperatives import Assessments, Cooperatives
 from advisor.storage.db import Database, open_database
 from advisor.storage.grants import Grants
 from advisor.storage.handoffs import Handoffs
+from advisor.storage.kb_versions import KnowledgeVersions
+from advisor.storage.leases import Leases
+from advisor.storage.privacy import Consents, PersonalData
 from advisor.storage.questions import Feedback, Questions
 from advisor.storage.reports import AuditLog, Reports
 from advisor.storage.users import Flows, Users
@@ -39,8 +42,12 @@ class Store:
         self.deliveries = Deliveries(db)
         self.grants = Grants(db)
         self.handoffs = Handoffs(db)
+        self.leases = Leases(db)
+        self.kb_versions = KnowledgeVersions(db)
         self.audit = AuditLog(db)
         self.reports = Reports(db)
+        self.consents = Consents(db)
+        self.personal = PersonalData(db)
 
     @classmethod
     async def open(cls, target: Path | str, migrate: bool = True) -> Store:

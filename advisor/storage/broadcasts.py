@@ -14,10 +14,11 @@ from advisor.storage.db import Repository, now
 
 
 def _audience_sql(audience: Audience) -> tuple[str, list[Any]]:
-    """Recipients: subscribed users who have not blocked the bot, filtered by their cooperative."""
+    """Recipients: subscribed users who have not blocked the bot nor withdrawn their consent,
+    filtered by their cooperative."""
     sql = (
         "SELECT u.id AS user_id, u.chat_id FROM users u LEFT JOIN cooperatives c ON c.id = u.coop_id "
-        "WHERE u.subscribed = 1 AND u.blocked_at IS NULL"
+        "WHERE u.subscribed = 1 AND u.blocked_at IS NULL AND u.id NOT IN (SELECT user_id FROM withdrawn)"
     )
     params: list[Any] = []
     if audience.needs_coop:

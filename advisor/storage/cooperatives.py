@@ -107,19 +107,16 @@ class Assessments(Repository):
             )
             if moved != 1:
                 return False
-            await tx.write(
-                "INSERT INTO answers (assessment_id, coop_id, user_id, question_id, option, score, answered_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    assessment.id,
-                    assessment.coop_id,
-                    assessment.user_id,
-                    question_id,
-                    option,
-                    score,
-                    now(),
-                ),
+            inserted = await tx.first(
+                "INSERT INTO answers (assessment_id, coop_id, question_id, option, score, answered_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                (assessment.id, assessment.coop_id, question_id, option, score, now()),
             )
+            if assessment.user_id is not None:  # who entered it: erasable, unlike the answer
+                await tx.write(
+                    "INSERT INTO answer_authors (answer_id, user_id) VALUES (?, ?)",
+                    (inserted["id"], assessment.user_id),
+                )
         return True
 
     async def move_to(self, assessment_id: int, from_question: str | None, to_question: str) -> bool:

@@ -8,7 +8,7 @@ share a statement, the difference is a small dialect hook here (`nocase_equals`,
 `skip_locked`, `Transaction.serialize`), never an `if` in a repository.
 
 Rows come back as dicts with the same keys and Python types on both (int, float, str,
-None); times are ISO text, so they sort and export the same everywhere.
+bytes, None); times are ISO text, so they sort and export the same everywhere.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ class Database(abc.ABC):
 
     @abc.abstractmethod
     async def columns(self) -> dict[str, dict[str, str]]:
-        """{table: {column: family}} of the application's tables, family one of "integer",
-        "real", "text" (to compare the schemas of both backends, and for copy-db)."""
+        """{table: {column: family}} of the application's tables (not views), family one of
+        "integer", "real", "text", "blob" (to compare the schemas of both backends, and for copy-db)."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...

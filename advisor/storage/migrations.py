@@ -19,6 +19,7 @@ columns (types by family), and until every table is copied by `advisor copy-db`.
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import aiosqlite
 
@@ -206,12 +207,151 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE handoffs ADD COLUMN claimer TEXT;
     ALTER TABLE handoffs ADD COLUMN signed TEXT;
     """,
+    # 7: leases, so that with several bot instances on one database a background job (the
+    # broadcast sender, the reminders) runs in exactly one of them, and another takes over
+    # when that one dies.
+    """
+    CREATE TABLE leases (
+        name        TEXT PRIMARY KEY,
+        holder      TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    """,
+    # 8: knowledge edited from Telegram: every applied version's files (a zip), and the
+    # previews waiting for an admin's "Áp dụng" (kept here so a restart does not lose them).
+    """
+    CREATE TABLE kb_versions (
+        id           INTEGER PRIMARY KEY,
+        content_hash TEXT    NOT NULL,
+        author_id    INTEGER,
+        origin       TEXT    NOT NULL,
+        summary      TEXT    NOT NULL DEFAULT '{}',
+        files        BLOB    NOT NULL,
+        created_at   TEXT    NOT NULL
+    );
+    CREATE INDEX kb_versions_hash ON kb_versions (content_hash);
+    CREATE TABLE kb_proposals (
+        id           INTEGER PRIMARY KEY,
+        user_id      INTEGER NOT NULL,
+        base_hash    TEXT    NOT NULL,
+        content_hash TEXT    NOT NULL,
+        origin       TEXT    NOT NULL,
+        summary      TEXT    NOT NULL DEFAULT '{}',
+        files        BLOB,
+        status       TEXT    NOT NULL CHECK (status IN ('pending', 'applied', 'cancelled', 'replaced')),
+        created_at   TEXT    NOT NULL,
+        decided_at   TEXT,
+        version_id   INTEGER REFERENCES kb_versions (id)
+    );
+    CREATE INDEX kb_proposals_user ON kb_proposals (user_id, status);
+    """,
+    # 9: personal data (Law 91/2025/QH15): the consent history, and erasure that keeps the
+    # assessment log append-only. An answer no longer names its author; who entered it is a
+    # row of `answer_authors`, which /forget deletes while `erasures` (append-only too) notes
+    # that it happened. Answers can only be deleted after a recorded erasure of their whole
+    # cooperative. Assessments, profiles and votes can lose their person (nullable columns);
+    # cooperative ids are never reused (AUTOINCREMENT), so an erasure record names one profile.
+    """
+    CREATE TABLE consents (
+        id          INTEGER PRIMARY KEY,
+        user_id     INTEGER NOT NULL,
+        version     TEXT    NOT NULL,
+        decision    TEXT    NOT NULL CHECK (decision IN ('granted', 'refused', 'withdrawn')),
+        at          TEXT    NOT NULL
+    );
+    CREATE INDEX consents_user ON consents (user_id, id);
+    CREATE VIEW withdrawn AS SELECT c.user_id FROM consents c WHERE c.decision != 'granted'
+        AND c.id = (SELECT max(d.id) FROM consents d WHERE d.user_id = c.user_id);
+    CREATE TABLE erasures (
+        id               INTEGER PRIMARY KEY,
+        at               TEXT    NOT NULL,
+        coop_id          INTEGER,
+        answers_unlinked INTEGER NOT NULL DEFAULT 0,
+        coop_deleted     INTEGER NOT NULL DEFAULT 0 CHECK (coop_deleted IN (0, 1))
+    );
+    CREATE TRIGGER erasures_no_update BEFORE UPDATE ON erasures
+        BEGIN SELECT RAISE(ABORT, 'erasures are append-only'); END;
+    CREATE TRIGGER erasures_no_delete BEFORE DELETE ON erasures
+        BEGIN SELECT RAISE(ABORT, 'erasures are append-only'); END;
+
+    CREATE TABLE cooperatives_new (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT    NOT NULL,
+        province    TEXT    NOT NULL,
+        sector      TEXT    NOT NULL,
+        members     INTEGER NOT NULL CHECK (members > 0),
+        invite_code TEXT    NOT NULL UNIQUE,
+        created_by  INTEGER,
+        created_at  TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    );
+    INSERT INTO cooperatives_new SELECT * FROM cooperatives;
+    CREATE TABLE assessments_new (
+        id               INTEGER PRIMARY KEY,
+        coop_id          INTEGER NOT NULL REFERENCES cooperatives (id),
+        user_id          INTEGER,
+        version          TEXT    NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('open', 'done', 'abandoned')),
+        current_question TEXT,
+        started_at       TEXT    NOT NULL,
+        finished_at      TEXT,
+        overall          REAL,
+        level            INTEGER,
+        level_name       TEXT,
+        pillar_scores    TEXT
+    );
+    INSERT INTO assessments_new SELECT * FROM assessments;
+    CREATE TABLE answers_new (
+        id            INTEGER PRIMARY KEY,
+        assessment_id INTEGER NOT NULL REFERENCES assessments (id),
+        coop_id       INTEGER NOT NULL,
+        question_id   TEXT    NOT NULL,
+        option        INTEGER NOT NULL,
+        score         INTEGER NOT NULL,
+        answered_at   TEXT    NOT NULL
+    );
+    INSERT INTO answers_new SELECT id, assessment_id, coop_id, question_id, option, score, answered_at FROM answers;
+    CREATE TABLE answer_authors (
+        answer_id   INTEGER PRIMARY KEY REFERENCES answers (id),
+        user_id     INTEGER NOT NULL
+    );
+    INSERT INTO answer_authors SELECT id, user_id FROM answers;
+    CREATE INDEX answer_authors_user ON answer_authors (user_id);
+    CREATE TRIGGER answer_authors_no_update BEFORE UPDATE ON answer_authors
+        BEGIN SELECT RAISE(ABORT, 'who entered an answer is never changed, only erased'); END;
+    CREATE TABLE feedback_new (
+        id          INTEGER PRIMARY KEY,
+        user_id     INTEGER,
+        entry_id    TEXT    NOT NULL,
+        vote        INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+        voted_at    TEXT    NOT NULL,
+        UNIQUE (user_id, entry_id)
+    );
+    INSERT INTO feedback_new (user_id, entry_id, vote, voted_at)
+        SELECT user_id, entry_id, vote, voted_at FROM feedback ORDER BY voted_at;
+    DROP TABLE answers;
+    DROP TABLE assessments;
+    DROP TABLE cooperatives;
+    DROP TABLE feedback;
+    ALTER TABLE cooperatives_new RENAME TO cooperatives;
+    ALTER TABLE assessments_new RENAME TO assessments;
+    ALTER TABLE answers_new RENAME TO answers;
+    ALTER TABLE feedback_new RENAME TO feedback;
+    CREATE UNIQUE INDEX assessments_one_open ON assessments (user_id) WHERE status = 'open';
+    CREATE INDEX assessments_coop ON assessments (coop_id, status);
+    CREATE INDEX answers_assessment ON answers (assessment_id, id);
+    CREATE TRIGGER answers_no_update BEFORE UPDATE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    CREATE TRIGGER answers_no_delete BEFORE DELETE ON answers
+        WHEN NOT EXISTS (SELECT 1 FROM erasures e WHERE e.coop_id = OLD.coop_id AND e.coop_deleted = 1)
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    """,
 )
 
 
 STEP = re.compile(
-    r"(CREATE (?:UNIQUE )?(?:TABLE|INDEX|TRIGGER|FUNCTION) \w+|ALTER TABLE \w+ (?:ADD COLUMN|DROP CONSTRAINT|"
-    r"RENAME TO) \w+|ALTER TABLE \w+|DROP TABLE \w+|INSERT INTO \w+)"
+    r"(CREATE (?:UNIQUE )?(?:TABLE|INDEX|TRIGGER|FUNCTION|VIEW) \w+|DROP TRIGGER \w+|ALTER TABLE \w+ "
+    r"(?:ADD COLUMN|DROP COLUMN|DROP CONSTRAINT|RENAME TO) \w+|ALTER TABLE \w+|DROP TABLE \w+|INSERT INTO \w+)"
 )
 
 
@@ -229,12 +369,23 @@ async def schema_version(connection: aiosqlite.Connection) -> int:
 async def migrate(connection: aiosqlite.Connection) -> None:
     """Apply the migrations this database lacks; a failing one leaves no trace."""
     version = await schema_version(connection)
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        try:
-            await connection.executescript(
-                f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
-            )
-        except BaseException:
-            if connection.in_transaction:
-                await connection.execute("ROLLBACK")
-            raise
+    if version >= len(MIGRATIONS):
+        return
+    # Rebuilding a table that others reference (SQLite's documented way: create, copy, drop,
+    # rename) needs foreign keys off; they are checked before each migration commits.
+    await connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            try:
+                await connection.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number};")
+                async with connection.execute("PRAGMA foreign_key_check") as cursor:
+                    broken = await cursor.fetchall()
+                if broken:
+                    raise sqlite3.IntegrityError(f"migration {number} breaks foreign keys: {broken[:3]}")
+                await connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    await connection.execute("ROLLBACK")
+                raise
+    finally:
+        await connection.execute("PRAGMA foreign_keys = ON")

@@ -37,7 +37,7 @@ TRANSIENT_CLASSES = ("08", "40", "53", "55", "57", "58")
 deadlocks, insufficient resources (too many connections), lock not available, operator
 intervention (server shutting down, statement timeout), system errors."""
 FAMILIES = {"bigint": "integer", "integer": "integer", "smallint": "integer", "double precision": "real"}
-FAMILIES |= {"real": "real", "text": "text"}
+FAMILIES |= {"real": "real", "text": "text", "bytea": "blob"}
 BYTEWISE = ("C", "POSIX", "C.UTF-8", "C.utf8")
 """Collations that sort text as SQLite does (by code point), so lists come out in the same order."""
 
@@ -199,9 +199,10 @@ class PostgresDatabase(Database):
 
     async def columns(self) -> dict[str, dict[str, str]]:
         rows = await self.all(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name <> 'schema_version' "
-            "ORDER BY table_name, ordinal_position"
+            "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+            "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            "WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' "
+            "AND c.table_name <> 'schema_version' ORDER BY c.table_name, c.ordinal_position"
         )
         result: dict[str, dict[str, str]] = {}
         for row in rows:

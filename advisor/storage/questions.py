@@ -43,8 +43,9 @@ class Questions(Repository):
 
 
 class Feedback(Repository):
-    async def vote(self, user_id: int, entry_id: str, vote: int) -> bool:
+    async def vote(self, user_id: int | None, entry_id: str, vote: int) -> bool:
         """Record 👍 (+1) or 👎 (-1); a user's later vote on the same entry replaces the earlier.
+        Without consent (`user_id` None) the vote is kept unlinked: it counts, nobody is named.
 
         Returns False when the vote was already the same (a double tap), True otherwise.
         """

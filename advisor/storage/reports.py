@@ -8,26 +8,38 @@ from typing import Any
 
 from advisor.storage.db import Repository, now
 
+WITHDRAWN = "(SELECT user_id FROM withdrawn)"
+"""Users whose latest consent decision is a refusal or a withdrawal: exports leave them out."""
+
+
+def _linked(column: str) -> str:
+    """A user id column as exported: empty for a user who withdrew consent."""
+    return f"CASE WHEN {column} IN {WITHDRAWN} THEN NULL ELSE {column} END"
+
+
 EXPORTS: dict[str, str] = {
-    "questions": "SELECT id, user_id, asked_at, text, normalised, decision, entry_id, score, kb_version "
-    "FROM questions ORDER BY id",
-    "feedback": "SELECT entry_id, user_id, vote, voted_at FROM feedback ORDER BY voted_at, user_id, entry_id",
+    "questions": f"SELECT id, {_linked('user_id')} AS user_id, asked_at, text, normalised, decision, entry_id, "
+    "score, kb_version FROM questions ORDER BY id",
+    "feedback": f"SELECT entry_id, {_linked('user_id')} AS user_id, vote, voted_at FROM feedback "
+    "ORDER BY voted_at, id",
     "users": "SELECT u.id, u.language, coalesce(g.role, 'member') AS role, g.province AS officer_province, "
     "u.coop_id, u.subscribed, u.blocked_at, u.first_seen, u.last_seen "
-    "FROM users u LEFT JOIN grants g ON g.user_id = u.id ORDER BY u.id",
+    f"FROM users u LEFT JOIN grants g ON g.user_id = u.id WHERE u.id NOT IN {WITHDRAWN} ORDER BY u.id",
     "cooperatives": "SELECT c.id, c.name, c.province, c.sector, c.members, c.created_at, c.updated_at, "
     "(SELECT count(*) FROM users u WHERE u.coop_id = c.id) AS users, "
     "(SELECT count(*) FROM assessments a WHERE a.coop_id = c.id AND a.status = 'done') AS assessments "
     "FROM cooperatives c {where} ORDER BY c.id",
     "assessments": "SELECT n.id AS answer_id, n.assessment_id, n.coop_id, c.name AS cooperative, c.province, "
-    "c.sector, n.user_id, a.version, a.status, n.question_id, n.option, n.score, n.answered_at "
+    "c.sector, w.user_id, a.version, a.status, n.question_id, n.option, n.score, n.answered_at "
     "FROM answers n JOIN assessments a ON a.id = n.assessment_id JOIN cooperatives c ON c.id = n.coop_id "
+    f"LEFT JOIN answer_authors w ON w.answer_id = n.id AND w.user_id NOT IN {WITHDRAWN} "
     "{where} ORDER BY n.id",
-    "results": "SELECT a.id AS assessment_id, a.coop_id, c.name AS cooperative, c.province, c.sector, a.user_id, "
+    "results": "SELECT a.id AS assessment_id, a.coop_id, c.name AS cooperative, c.province, c.sector, "
+    f"{_linked('a.user_id')} AS user_id, "
     "a.version, a.started_at, a.finished_at, a.overall, a.level, a.level_name, a.pillar_scores "
     "FROM assessments a JOIN cooperatives c ON c.id = a.coop_id {where} AND a.status = 'done' ORDER BY a.id",
     "deliveries": "SELECT d.broadcast_id, d.user_id, d.chat_id, d.status, d.attempts, d.message_id, d.error, "
-    "d.updated_at FROM deliveries d ORDER BY d.broadcast_id, d.user_id",
+    f"d.updated_at FROM deliveries d WHERE d.user_id NOT IN {WITHDRAWN} ORDER BY d.broadcast_id, d.user_id",
     "audit": "SELECT id, user_id, action, detail, at FROM audit ORDER BY id",
 }
 PROVINCE_SCOPED = ("cooperatives", "assessments", "results")

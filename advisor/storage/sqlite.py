@@ -23,7 +23,7 @@ from advisor.storage.db import Database, Transaction
 from advisor.storage.migrations import MIGRATIONS, migrate, schema_version
 
 BUSY_TIMEOUT_MS = 5000
-FAMILIES = {"INTEGER": "integer", "REAL": "real", "TEXT": "text"}
+FAMILIES = {"INTEGER": "integer", "REAL": "real", "TEXT": "text", "BLOB": "blob"}
 
 
 class SqliteTransaction(Transaction):

@@ -26,6 +26,14 @@ class Users(Repository):
             )
         return User(**row, is_new=inserted == 1)
 
+    async def seen(self, user_id: int, chat_id: int, username: str | None = None) -> None:
+        """A known user's visit (written behind the reply); never recreates an erased row."""
+        await self.db.write(
+            "UPDATE users SET chat_id = ?, last_seen = ?, blocked_at = NULL, username = coalesce(?, username) "
+            "WHERE id = ?",
+            (chat_id, now(), username, user_id),
+        )
+
     async def get(self, user_id: int) -> User | None:
         row = await self.db.first("SELECT * FROM users WHERE id = ?", (user_id,))
         return User(**row) if row else None

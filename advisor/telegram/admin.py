@@ -17,10 +17,12 @@ from advisor import gaps, handoff_views, markup, officer_views, provinces
 from advisor.coop_views import VIETNAM
 from advisor.exports import csv_text, for_people
 from advisor.kb.models import SECTORS
+from advisor.records import StoreError
 from advisor.roles import Access, Role
 from advisor.telegram.access import access_of, allowed
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, send_view
+from advisor.telegram.runtime import Runtime
 from advisor.views import ui_html
 
 log = logging.getLogger("advisor.bot")
@@ -124,8 +126,18 @@ async def reload(update: Update, context: AdvisorContext) -> None:
     await context.store.audit.record(
         update.effective_user.id, "reload", "ok" if changes else f"{len(problems)} errors"
     )
+    if changes is not None:  # files edited on the server join the history /kb keeps
+        await keep_reloaded_version(rt, update.effective_user.id)
     OUTCOME.set("reload:ok" if changes is not None else f"reload:failed:{len(problems)}")
     await send_view(update, context, officer_views.reload_view(rt.kb, changes, problems, context.lang))
+
+
+async def keep_reloaded_version(rt: Runtime, user_id: int | None) -> None:
+    """Keep reloaded files as a version; a busy database only costs the history an entry."""
+    try:
+        await rt.editor().record_current(user_id)
+    except StoreError as exc:
+        log.warning("could not keep the reloaded knowledge as a version: %s", exc)
 
 
 async def gaps_command(update: Update, context: AdvisorContext) -> None:
@@ -186,7 +198,9 @@ async def _export(update: Update, context: AdvisorContext, granted: Access, tabl
     settings = context.runtime.settings
     sectors = {code: context.kb.ui.get(f"sector_{code}", "vi") for code in SECTORS}
     readable = for_people(rows, settings.admins, settings.officers, sectors)
-    data = csv_text(readable).encode("utf-8-sig")  # the BOM makes Excel read Vietnamese correctly
+    data = csv_text(readable, context.ui("export_personal")).encode(
+        "utf-8-sig"
+    )  # the BOM makes Excel read Vietnamese correctly
     stamp = dt.datetime.now(VIETNAM).strftime("%Y%m%d-%H%M")
     await context.bot.send_document(update.effective_chat.id, data, filename=f"{table}-{stamp}.csv")
 

@@ -28,9 +28,11 @@ from advisor.answering import Advisor
 from advisor.broadcast import Sender
 from advisor.chart import pillar_chart
 from advisor.config import Settings
+from advisor.exclusive import run_exclusively
 from advisor.kb import KnowledgeBase
+from advisor.records import StoreError
 from advisor.storage import Store
-from advisor.telegram import delivery, handlers, handoff, middleware, officer
+from advisor.telegram import admin, delivery, handlers, handoff, knowledge, middleware, officer, privacy
 from advisor.telegram.buttons import add_button_handlers
 from advisor.telegram.commands import COMMANDS, PRIVATE_ONLY, set_commands, set_role_commands
 from advisor.telegram.context import AdvisorContext
@@ -96,8 +98,9 @@ ADDRESSED = filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedToBo
 
 def add_handlers(app: Application) -> None:
     """Every handler of the bot, in the order Telegram updates meet them."""
-    app.add_handler(TypeHandler(Update, middleware.track_user), group=-2)
-    app.add_handler(TypeHandler(Update, middleware.flood_guard), group=-1)
+    app.add_handler(TypeHandler(Update, middleware.track_user), group=-3)
+    app.add_handler(TypeHandler(Update, middleware.flood_guard), group=-2)
+    app.add_handler(TypeHandler(Update, privacy.consent_gate), group=-1)
 
     app.add_handler(CommandHandler(PRIVATE_ONLY, handlers.private_only, filters.ChatType.GROUPS))
     for command in COMMANDS:
@@ -107,6 +110,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.ignore))
     app.add_handler(MessageHandler(filters.COMMAND & ADDRESSED, handlers.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ADDRESSED, handlers.text_message))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, knowledge.document))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, handlers.unsupported))
     app.add_handler(TypeHandler(Update, handlers.ignore), group=1)
     app.add_error_handler(handlers.on_error)
@@ -119,24 +123,46 @@ async def open_store(app: Application) -> None:
         rt.store = await Store.open(rt.settings.database)
 
 
-async def start_sender(app: Application) -> None:
-    """The one broadcast sender task; it resumes unfinished broadcasts first."""
+async def start_jobs(app: Application) -> None:
+    """The background jobs. With several instances on one database, the broadcast sender (it
+    resumes unfinished broadcasts first), the reminders and the daily retention purge run in
+    the one instance holding their lease; every instance follows knowledge versions applied
+    by another. Not
+    app.create_task: PTB awaits its tasks on stop, and these run until cancelled."""
     rt: Runtime = app.bot_data["runtime"]
+    store = rt.require_store()
     rt.sender = Sender(
-        rt.require_store(),
+        store,
         delivery.telegram_sender(app),
         rate=rt.settings.broadcast_rate,
         chat_interval=rt.settings.broadcast_chat_interval,
         progress=delivery.progress_reporter(app),
     )
-    # Not app.create_task: PTB awaits its tasks on stop, and the sender runs until cancelled.
-    rt.sender_task = asyncio.create_task(rt.sender.run(), name="broadcast-sender")
+    await rt.editor().start()
+    jobs = {
+        "broadcast-sender": run_exclusively(store, "broadcast-sender", rt.instance, rt.sender.run),
+        "handoff-reminders": run_exclusively(
+            store, "handoff-reminders", rt.instance, lambda: handoff.remind_forever(app)
+        ),
+        "privacy-purge": run_exclusively(
+            store, "privacy-purge", rt.instance, lambda: privacy.purge_forever(app)
+        ),
+        "knowledge-follower": follow_knowledge(rt),
+    }
+    rt.jobs = [asyncio.create_task(job, name=name) for name, job in jobs.items()]
 
 
-def start_reminders(app: Application) -> None:
-    """The task reminding officers of members' questions left waiting."""
-    rt: Runtime = app.bot_data["runtime"]
-    rt.reminders_task = asyncio.create_task(handoff.remind_forever(app), name="handoff-reminders")
+FOLLOW_EVERY_S = 10.0
+"""How often an instance looks for a knowledge version another instance applied."""
+
+
+async def follow_knowledge(rt: Runtime) -> None:
+    while True:
+        await asyncio.sleep(FOLLOW_EVERY_S)
+        try:
+            await rt.editor().follow()
+        except (StoreError, OSError) as exc:
+            log.warning("could not look for newer knowledge: %s", exc)
 
 
 def start_writes(app: Application) -> None:
@@ -146,25 +172,19 @@ def start_writes(app: Application) -> None:
 
 
 async def post_stop(app: Application) -> None:
-    """Let pending log writes land (a few seconds at most), stop the writer and the sender;
-    a row cut off mid-send becomes "unknown" at the next start, never resent."""
+    """Let pending log writes land (a few seconds at most), stop the writer and the background
+    jobs; a row cut off mid-send becomes "unknown" at the next start, never resent."""
     rt: Runtime = app.bot_data["runtime"]
     if rt.writes_task is not None:
         await rt.writes.drain(WRITES_DRAIN_S)
-        rt.writes_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await rt.writes_task
+        rt.jobs.append(rt.writes_task)
         rt.writes_task = None
-    if rt.reminders_task is not None:
-        rt.reminders_task.cancel()
+    for job in rt.jobs:
+        job.cancel()
+    for job in rt.jobs:
         with contextlib.suppress(asyncio.CancelledError):
-            await rt.reminders_task
-        rt.reminders_task = None
-    if rt.sender_task is not None:
-        rt.sender_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await rt.sender_task
-        rt.sender_task = None
+            await job
+    rt.jobs = []
     rt.close_chart_pool()
 
 
@@ -186,6 +206,7 @@ async def reload_on_signal(app: Application) -> None:
     )
     if rt.store is not None:
         await rt.store.audit.record(None, "reload", "SIGHUP")
+        await admin.keep_reloaded_version(rt, None)
 
 
 def watch_sighup(app: Application) -> None:
@@ -204,8 +225,7 @@ async def post_init(app: Application) -> None:
     await open_store(app)
     start_writes(app)
     await set_commands(app)
-    await start_sender(app)
-    start_reminders(app)
+    await start_jobs(app)
     watch_sighup(app)
     warm_chart_process(app)
 

@@ -1,5 +1,6 @@
 """A member's question answered, and every question logged for the curators (`/gaps`),
-whatever happens to it: answered, suggested, declined or skipped in a flood."""
+whatever happens to it: answered, suggested, declined or skipped in a flood (linked to the
+person only with their consent)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from telegram import Update
 
 from advisor import views
 from advisor.folding import display
+from advisor.telegram import consent
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, send_view
 
@@ -48,7 +50,7 @@ async def answer(update: Update, context: AdvisorContext, text: str) -> None:
     user = update.effective_user
     log_question(
         context,
-        user.id if user else None,
+        consent.linked_id(context, user.id if user else None),
         text,
         decision.normalised,
         decision.kind,

@@ -9,6 +9,7 @@ from telegram import Update
 from advisor import views
 from advisor.actions import EDIT
 from advisor.records import StoreError
+from advisor.telegram import consent
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, edit_view, send_view
 
@@ -77,7 +78,8 @@ async def on_vote(update: Update, context: AdvisorContext, args: tuple[str, ...]
         return await invalid(update, context)
     user = update.effective_user
     try:
-        await context.store.feedback.vote(user.id, args[0], 1 if args[1] == "up" else -1)
+        vote = 1 if args[1] == "up" else -1
+        await context.store.feedback.vote(consent.linked_id(context, user.id), args[0], vote)
     except StoreError as exc:
         log.warning("could not store vote: %s", exc)
         await update.callback_query.answer(context.ui("store_busy"))

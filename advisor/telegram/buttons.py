@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from advisor import views
 from advisor.actions import Action
-from advisor.telegram import admin, browse, callbacks, coop, handlers, handoff, officer
+from advisor.telegram import admin, browse, callbacks, coop, handlers, handoff, knowledge, officer, privacy
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, command_button, send_view
 
@@ -77,6 +77,20 @@ BUTTONS: dict[Action, ButtonHandler] = {
     Action.HANDOFF_RATE: handoff.on_rate,
     Action.HANDOFF_FOLLOW: handoff.on_follow,
     Action.HANDOFF_KB: handoff.on_mark_for_kb,
+    Action.HANDOFF_DRAFT: handoff.on_draft,
+    Action.KB_MENU: knowledge.on_menu,
+    Action.KB_ZIP: knowledge.on_zip,
+    Action.KB_FILES: knowledge.on_files,
+    Action.KB_FILE: knowledge.on_file,
+    Action.KB_UPLOAD: knowledge.on_upload,
+    Action.KB_HISTORY: knowledge.on_history,
+    Action.KB_ROLLBACK: knowledge.on_rollback,
+    Action.KB_APPLY: knowledge.on_apply,
+    Action.KB_CANCEL: knowledge.on_cancel,
+    Action.CONSENT: privacy.on_consent,
+    Action.NOTICE: privacy.on_notice,
+    Action.MYDATA: privacy.on_my_data,
+    Action.FORGET: privacy.on_forget,
 }
 
 

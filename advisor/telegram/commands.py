@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from advisor.roles import Role
-from advisor.telegram import admin, coop, handlers, handoff, officer
+from advisor.telegram import admin, coop, handlers, handoff, knowledge, officer, privacy
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME
 
@@ -54,6 +54,9 @@ COMMANDS = (
     Command("lang", handlers.lang),
     Command("cancel", handlers.cancel),
     Command("about", handlers.about),
+    Command("privacy", privacy.show_notice),
+    Command("mydata", privacy.my_data, private=True),
+    Command("forget", privacy.forget, private=True),
     Command("ask", handoff.ask, private=True),
     Command("myquestions", handoff.my_questions, private=True),
     Command("subscribe", officer.subscribe, private=True, in_menu=False),
@@ -64,6 +67,7 @@ COMMANDS = (
     Command("stats", admin.stats, Role.OFFICER, private=True),
     Command("export", admin.export, Role.OFFICER, private=True),
     Command("reload", admin.reload, Role.ADMIN, private=True),
+    Command("kb", knowledge.kb, Role.ADMIN, private=True),
     Command("gaps", admin.gaps_command, Role.ADMIN, private=True),
     Command("grant", admin.grant, Role.ADMIN, private=True),
     Command("revoke", admin.revoke, Role.ADMIN, private=True),

@@ -21,7 +21,7 @@ from advisor.folding import display
 from advisor.handoff import ASK_FLOW, FOLLOW_FLOW, HANDOFF_FLOW
 from advisor.profiles import PROFILE_FLOW
 from advisor.records import StoreError
-from advisor.telegram import admin, coop, handoff, officer
+from advisor.telegram import admin, coop, handoff, officer, privacy
 from advisor.telegram.asking import answer
 from advisor.telegram.browse import invalid
 from advisor.telegram.context import AdvisorContext
@@ -39,6 +39,8 @@ async def start(update: Update, context: AdvisorContext) -> None:
     kb = context.runtime.kb
     lang = context.lang
     OUTCOME.set(f"start:{payload or '-'}"[:40])
+    if await privacy.start(update, context, payload):
+        return
     if payload.startswith("topic_") and (view := views.topic_view(kb, payload[6:], 0, lang)):
         await send_view(update, context, view)
         return
@@ -161,8 +163,10 @@ async def text_message(update: Update, context: AdvisorContext) -> None:
 
 
 async def question(update: Update, context: AdvisorContext) -> None:
-    """Free text outside a flow is a question."""
+    """Free text outside a flow is a question (then, once, the privacy notice for someone
+    who has not decided on it: the question is never held back for it)."""
     await answer(update, context, update.effective_message.text)
+    await privacy.after_question(update, context)
 
 
 async def unsupported(update: Update, context: AdvisorContext) -> None:

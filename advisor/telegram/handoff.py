@@ -26,6 +26,7 @@ from advisor.handoff import (
     MAX_QUESTION,
     Asker,
     admins,
+    draft_entries,
     may_handle,
     recipients,
     with_context,
@@ -482,6 +483,24 @@ async def on_mark_for_kb(update: Update, context: AdvisorContext, args: tuple[st
     OUTCOME.set(f"handoff:for_kb:{handoff_id}")
     await update.callback_query.answer(context.ui("handoff_kb_marked", id=str(handoff_id)), show_alert=True)
     return True
+
+
+async def on_draft(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
+    """📝 under /gaps: a marked answer as a draft entry file; the admin completes it and sends
+    it back, so it goes through /kb's check, preview and apply like any other change."""
+    if await allowed(update, context, Role.ADMIN) is None:
+        return True
+    handoff = await context.store.handoffs.get(_number(args))
+    if handoff is None or handoff.status != "answered" or not handoff.for_kb:
+        return await _refuse(update, context)
+    await context.store.audit.record(update.effective_user.id, "handoff_draft", f"#{handoff.id}")
+    OUTCOME.set(f"handoff:draft:{handoff.id}")
+    data = draft_entries([handoff], context.runtime.advisor).encode("utf-8")
+    caption = ui_html(context.kb, "handoff_draft_caption", context.lang)
+    await context.bot.send_document(
+        update.effective_chat.id, data, filename=f"officer_answer_{handoff.id}.yaml", caption=caption
+    )
+    return False
 
 
 # --- never forgotten -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from telegram.ext import Application
 
 from advisor.config import ConfigError, load_settings, redact
 from advisor.records import StoreError
+from advisor.telegram import webhook
 from advisor.telegram.app import build_application
 from advisor.telegram.lifecycle import knowledge_or_explain, running, until_stopped
 
@@ -121,14 +122,11 @@ async def serve(app: Application, args: argparse.Namespace) -> None:
         assert app.updater is not None
         if args.webhook_url:
             url = args.webhook_url.rstrip("/")
-            await app.updater.start_webhook(
-                listen=args.listen,
-                port=args.port or 8443,
-                url_path="telegram",
-                webhook_url=f"{url}/telegram",
-                secret_token=args.secret_token,
-                allowed_updates=Update.ALL_TYPES,
-            )
+            http = await webhook.start(app, url, args.listen, args.port or 8443, args.secret_token)
+            try:
+                await until_stopped()
+            finally:
+                http.stop()
         else:
             await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        await until_stopped()
+            await until_stopped()

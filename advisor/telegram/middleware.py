@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop
 from advisor import markup
 from advisor.folding import display
 from advisor.records import StoreError
+from advisor.telegram import consent
 from advisor.telegram.asking import log_question
 from advisor.telegram.context import AdvisorContext, language_from_telegram
 from advisor.telegram.replies import OUTCOME
@@ -23,8 +24,10 @@ TOUCH_EVERY_S = 60.0
 
 
 async def track_user(update: Update, context: AdvisorContext) -> None:
-    """Remember the user (first/last seen) and load their language into user_data.
+    """Remember the user (first/last seen) and load their language and consent into user_data.
 
+    Nobody is stored without consent to the current privacy notice: an undecided person's
+    language comes from Telegram (or their earlier row), and no row is created or touched.
     An active user is written at most once a minute (`last_seen` needs no finer grain), and a
     known user's visit is written behind the reply (`WriteQueue`), so a busy database never
     delays them; only a user's very first message waits for their row to exist."""
@@ -43,11 +46,13 @@ async def track_user(update: Update, context: AdvisorContext) -> None:
     telegram_lang = language_from_telegram(user.language_code)
     try:
         known = await store.users.get(user.id)  # a read: never waits for a writer
+        await consent.load_consent(context, user.id)
+        if consent.linked_id(context, user.id) is None:
+            context.user_data.setdefault("lang", known.language if known else telegram_lang)
+            return
         if known is not None:
             context.user_data["lang"] = known.language
-            rt.writes.submit(
-                "last seen", lambda: store.users.touch(user.id, chat_id, telegram_lang, user.username)
-            )
+            rt.writes.submit("last seen", lambda: store.users.seen(user.id, chat_id, user.username))
             return
         stored = await store.users.touch(user.id, chat_id, telegram_lang, user.username)
         context.user_data["lang"] = stored.language
@@ -69,7 +74,7 @@ async def flood_guard(update: Update, context: AdvisorContext) -> None:
     OUTCOME.set("flood:skipped")
     text = message.text or message.caption or ""
     if text:
-        log_question(context, user.id, text, "", "flood")
+        log_question(context, consent.linked_id(context, user.id), text, "", "flood")
     if flood.skip(user.id, text or "…"):
         context.application.create_task(_report_skipped(context, user.id, message.chat_id), update=update)
     raise ApplicationHandlerStop

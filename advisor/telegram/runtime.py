@@ -13,10 +13,12 @@ from advisor.answering import Advisor
 from advisor.broadcast import Sender
 from advisor.chart import exit_with_parent
 from advisor.config import Settings
+from advisor.exclusive import instance_name
 from advisor.flood import FloodGuard
 from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.kb.changes import Changes, compare
 from advisor.kb.models import Problem
+from advisor.kb_editing import KnowledgeEditor
 from advisor.roles import Role
 from advisor.storage import Store
 from advisor.write_queue import WriteQueue
@@ -38,15 +40,27 @@ class Runtime:
     advisor: Advisor
     store: Store | None = None
     sender: Sender | None = None
-    sender_task: asyncio.Task | None = None
     flood: FloodGuard = field(default_factory=FloodGuard)
     charts: ProcessPoolExecutor | None = None
     writes: WriteQueue = field(default_factory=WriteQueue)
     """Writes behind the reply (question log, last seen), retried until they land."""
     writes_task: asyncio.Task | None = None
-    reminders_task: asyncio.Task | None = None
+    jobs: list[asyncio.Task] = field(default_factory=list)
+    """Background tasks running until the bot stops: the broadcast sender, the reminders and
+    the retention purge (each in one instance only), the knowledge follower (in every one)."""
+    instance: str = field(default_factory=instance_name)
+    """This process among several bot instances on one database (the holder of leases)."""
     role_menu: Callable[[int, Role], Awaitable[None]] = _no_menu
     """Shows a user the command menu of their new role (set by the application)."""
+    kb_editor: KnowledgeEditor | None = None
+
+    def editor(self) -> KnowledgeEditor:
+        """The one knowledge editor (`/kb`): its lock orders admins' applications."""
+        if self.kb_editor is None:
+            self.kb_editor = KnowledgeEditor(
+                self.require_store(), self.settings.knowledge_dir, lambda: self.advisor, self.reload
+            )
+        return self.kb_editor
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -4,6 +4,7 @@
  *   GET  /sandbox/config            bot name and the three personas
  *   GET  /control/messages          a chat's history (bot and user messages)
  *   POST /control/say, /control/press   the persona types or taps a button
+ *   POST /control/document          the persona sends a file (base64)
  *   GET  /control/commands          the command menus the bot set
  *   GET  /control/events            live events (SSE): message, edit, delete, callback_answer ...
  *   GET  /control/file/{file_id}    photos and documents the bot sent
@@ -519,6 +520,30 @@
     }
   }
 
+  /** The persona sends a file (as a Telegram document), e.g. an admin's edited knowledge. */
+  async function sendFile(file) {
+    const p = persona();
+    if (!p || !file) return;
+    try {
+      const data = await new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result).split(',', 2)[1] || '');
+        reader.onerror = () => reject(reader.error);
+        reader.readAsDataURL(file);
+      });
+      await api('/control/document', {
+        user_id: p.id,
+        filename: file.name,
+        data,
+        mime_type: file.type || undefined,
+        first_name: p.first_name,
+        language_code: 'vi',
+      });
+    } catch (err) {
+      toast(`Không gửi được tệp: ${err.message}`, 'warn');
+    }
+  }
+
   async function pressButton(m, button, element) {
     const p = persona();
     if (button.url) {
@@ -748,6 +773,12 @@
     });
     $('input').addEventListener('input', autoGrow);
     $('menu-btn').addEventListener('click', toggleCommands);
+    $('attach').addEventListener('click', () => $('file-input').click());
+    $('file-input').addEventListener('change', (e) => {
+      const [file] = e.target.files;
+      e.target.value = '';
+      sendFile(file);
+    });
     $('start-btn').addEventListener('click', () => say('/start'));
     $('alert-ok').addEventListener('click', () => { $('alert').hidden = true; });
     $('messages').addEventListener('click', (e) => {

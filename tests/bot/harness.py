@@ -30,14 +30,20 @@ from tgemu.world import SentMessage
 class BotHarness:
     """One emulated Telegram and one bot Application over a database file."""
 
-    def __init__(self, state: BotApiState, app: Application, running: contextlib.AsyncExitStack) -> None:
+    def __init__(
+        self, state: BotApiState, app: Application, running: contextlib.AsyncExitStack, consent: bool = True
+    ) -> None:
         self.state = state
         self.app = app
         self._running = running
+        self.consent = consent
+        """Every user has agreed to the privacy notice before their first update (the journeys
+        of other features); False for the journeys of consent itself."""
+        self._agreed: set[int] = set()
 
     @classmethod
     async def start(
-        cls, settings: Settings, kb: KnowledgeBase, state: BotApiState | None = None
+        cls, settings: Settings, kb: KnowledgeBase, state: BotApiState | None = None, consent: bool = True
     ) -> BotHarness:
         """Start the bot (database, menus, broadcast sender) as `bot.py` does, without polling."""
         state = state or BotApiState()
@@ -50,7 +56,7 @@ class BotHarness:
         runtime.charts = ThreadPoolExecutor(max_workers=1)
         running = contextlib.AsyncExitStack()
         await running.enter_async_context(lifecycle.running(app))
-        return cls(state, app, running)
+        return cls(state, app, running, consent)
 
     async def stop(self) -> None:
         """Stop the bot as `bot.py` does: the sender, then the Application, then the database."""
@@ -62,7 +68,13 @@ class BotHarness:
 
     async def feed(self, update: dict[str, Any]) -> None:
         """Handle one update, then let the writes queued behind its reply land."""
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        parsed = Update.de_json(update, self.app.bot)
+        user = parsed.effective_user
+        if self.consent and user is not None and not user.is_bot and user.id not in self._agreed:
+            self._agreed.add(user.id)
+            version = self.runtime.kb.privacy.version
+            await self.runtime.store.consents.record(user.id, version, "granted")
+        await self.app.process_update(parsed)
         await self.runtime.writes.drain(5.0)
 
     def _new(self, chat_id: int, before: int) -> list[SentMessage]:
@@ -74,6 +86,14 @@ class BotHarness:
         before = len(self.state.messages(chat_id))
         await self.feed(self.state.user_says(user_id, text, **kwargs))
         return self._new(chat_id, before)
+
+    async def send_document(
+        self, user_id: int, data: bytes, filename: str, **kwargs: Any
+    ) -> list[SentMessage]:
+        """The user sends a file in their private chat; returns the bot's new messages there."""
+        before = len(self.state.messages(user_id))
+        await self.feed(self.state.user_sends_document(user_id, data, filename, **kwargs))
+        return self._new(user_id, before)
 
     async def press(
         self, user_id: int, message: SentMessage, label: str, exact: bool = False

@@ -55,7 +55,7 @@ async def test_grant_by_username_with_province_then_revoke_and_audit(bot: BotHar
     assert not bot.state.commands_for(scope={"type": "chat", "chat_id": 555})
     assert "dành cho cán bộ" in (await bot.say(555, "/stats"))[0].text
     actions = [row["action"] for row in await bot.runtime.store.reports.export("audit")]
-    assert actions == ["grant", "revoke"]
+    assert actions == ["kb_version", "grant", "revoke"]  # the knowledge the bot started with, then the roles
     assert "dành cho cán bộ" in (await bot.say(OFFICER, "/grant 1 admin"))[0].text
 
 
@@ -242,14 +242,17 @@ async def test_gaps_stats_and_export(bot: BotHarness) -> None:
     [stats] = await bot.say(ADMIN, "/stats")
     assert "Người dùng" in stats.text and "tm.fees" not in stats.text  # titles, not ids
     [document] = await bot.say(ADMIN, "/export questions")
-    assert document.kind == "document" and document.document.decode("utf-8-sig").startswith("id,")
+    lines = document.document.decode("utf-8-sig").splitlines()
+    assert (
+        document.kind == "document" and lines[0].startswith('"DỮ LIỆU CÁ NHÂN') and lines[1].startswith("id,")
+    )
     [cooperatives] = await bot.say(OFFICER, "/export cooperatives")
     assert cooperatives.text == "Bảng cooperatives chưa có dữ liệu."  # officers may export it; none yet
     [choice] = await bot.say(OFFICER, "/export questions")  # officers may not export the questions log
     labels = [label for label, _ in buttons(choice)]
     assert "📄 Hợp tác xã" in labels and "📄 Câu hỏi của thành viên" not in labels
     [document] = await bot.press(ADMIN, (await bot.say(ADMIN, "/export"))[0], "Người dùng")
-    header = document.document.decode("utf-8-sig").splitlines()[0]
+    header = document.document.decode("utf-8-sig").splitlines()[1]  # under the personal-data line
     assert "first_seen (UTC+7)" in header
 
 

@@ -4,6 +4,7 @@ fetching the updates by getUpdates long polling from the emulator."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 
@@ -12,6 +13,7 @@ import pytest
 from telegram import Bot
 
 from sandbox.runner import ADMIN, MEMBER, OFFICER, PERSONAS, STATIC, Sandbox
+from tests.conftest import KNOWLEDGE
 from tests.sandbox.conftest import Control, button, buttons
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -78,6 +80,11 @@ async def test_personas_are_officer_and_admin_with_their_menus(sandbox: Sandbox,
 
 
 async def test_admin_export_is_a_downloadable_document(control: Control, http: aiohttp.ClientSession):
+    [notice] = await control.say_and_wait(MEMBER, "/privacy")  # the member agrees, so they are stored
+    before = len(await control.messages(MEMBER))
+    agree = button(notice, "Đồng ý")["callback_data"]
+    await control.post("/control/press", user_id=MEMBER, message_id=notice["message_id"], data=agree)
+    await control.wait(MEMBER, lambda ms: ms[before:])
     await control.say_and_wait(ADMIN, "/start", first_name="Hùng")
     [doc] = await control.say_and_wait(ADMIN, "/export users")
     assert doc["kind"] == "document" and doc["filename"].startswith("users-") and doc["file_id"]
@@ -86,9 +93,24 @@ async def test_admin_export_is_a_downloadable_document(control: Control, http: a
         assert response.headers["Content-Disposition"].startswith("attachment;")
         assert doc["filename"] in response.headers["Content-Disposition"]
         body = await response.read()
-    assert body.startswith("\ufeff".encode()) and b"\n1001," in body  # the member, who said /start
+    assert body.startswith("\ufeff".encode()) and b"\n1001," in body  # the member, who agreed
     async with http.get(f"{control.url}/control/file/nope") as response:
         assert response.status == 404
+
+
+async def test_an_admin_sends_a_file_from_the_page_and_sees_the_preview(control: Control):
+    """What the page's 📎 posts: the file reaches the bot as a document; nothing is applied."""
+    original = (KNOWLEDGE / "faq" / "tm_filing.yaml").read_bytes()
+    edited = original.replace("Tổng: khoảng 1.360.000đ.".encode(), "Tổng: khoảng 2.000.000đ.".encode())
+    before = len(await control.messages(ADMIN))
+    data = base64.b64encode(edited).decode()
+    await control.post("/control/document", user_id=ADMIN, filename="tm_filing.yaml", data=data)
+    [preview] = await control.wait(ADMIN, lambda ms: ms[before:] if len(ms) > before else None, timeout=20)
+    assert "tm.fees" in preview["text"] and "2.000.000đ" in preview["text"]
+    assert any("Áp dụng" in b["text"] for b in buttons(preview))
+    history = await control.get("/control/messages", chat_id=ADMIN, all=1)
+    sent = [m for m in history if not m["from_bot"] and m["kind"] == "document"]
+    assert sent[-1]["filename"] == "tm_filing.yaml" and sent[-1]["file_id"]
 
 
 async def test_photos_are_served_with_their_type(

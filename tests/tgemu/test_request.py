@@ -148,3 +148,19 @@ async def test_application_polls_the_state(state):
         await app.stop()
     assert any(method == "deleteWebhook" for method, _ in state.calls)
     await asyncio.sleep(0)
+
+
+async def test_a_user_sends_a_document_the_bot_fetches_it_with_get_file(state):
+    raw = state.user_sends_document(USER, "chủ đề: x\n".encode(), "topics.yaml")
+    async with make_bot(state) as bot:
+        update = Update.de_json(raw, bot)
+        document = update.message.document
+        assert document.file_name == "topics.yaml" and document.file_size == len("chủ đề: x\n".encode())
+        assert document.file_unique_id and document.mime_type
+        telegram_file = await bot.get_file(document.file_id)
+        assert telegram_file.file_path.endswith(f"/file/bot{state.token}/documents/file_1.yaml")
+        assert bytes(await telegram_file.download_as_bytearray()) == "chủ đề: x\n".encode()
+        big = state.user_sends_document(USER, b"\0" * (20 * 1024 * 1024 + 1), "big.zip")
+        with pytest.raises(BadRequest, match="too big"):  # bots download at most 20 MB
+            await bot.get_file(big["message"]["document"]["file_id"])
+    assert state.messages(USER, include_user=True)[0].kind == "document"
