@@ -156,9 +156,7 @@ class SqliteDatabase(Database):
 
 
 async def _migrate(connection: aiosqlite.Connection) -> list[int]:
-    before = await schema_version(connection)
-    await migrate(connection)
-    return list(range(before + 1, len(MIGRATIONS) + 1))
+    return await migrate(connection)
 
 
 def _error(exc: sqlite3.Error) -> StoreError:
