@@ -1,5 +1,5 @@
-"""Jobs that run in exactly one instance: two stores on one database file stand for two bot
-instances; leases are shortened so takeovers take a fraction of a second."""
+"""Jobs that run in exactly one instance: two stores on one database (each backend) stand for
+two bot instances; leases are shortened so takeovers take a fraction of a second."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def short_leases(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(exclusive, "RENEW_S", 0.1)
 
 
-async def test_a_lease_is_taken_renewed_and_taken_over_only_when_expired(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "a.db")
+async def test_a_lease_is_taken_renewed_and_taken_over_only_when_expired(database: Path | str) -> None:
+    store = await Store.open(database)
     t0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     assert await store.leases.take("sender", "a", 6, t0)
     assert not await store.leases.take("sender", "b", 6, t0 + dt.timedelta(seconds=5))
@@ -34,9 +34,9 @@ async def test_a_lease_is_taken_renewed_and_taken_over_only_when_expired(tmp_pat
 
 
 async def test_one_instance_runs_the_job_and_another_takes_over_when_it_dies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, second = await Store.open(tmp_path / "a.db"), await Store.open(tmp_path / "a.db")
+    first, second = await Store.open(database), await Store.open(database)
     running: list[str] = []
     overlaps = 0
 
@@ -76,9 +76,9 @@ async def test_one_instance_runs_the_job_and_another_takes_over_when_it_dies(
 
 
 async def test_a_holder_that_cannot_renew_stops_its_job_before_the_lease_expires(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = await Store.open(tmp_path / "a.db")
+    store = await Store.open(database)
     stopped = asyncio.Event()
 
     async def job() -> None:

@@ -4,6 +4,7 @@ everything the repositories can read back, as plain comparable data."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from advisor.records import Audience
@@ -79,6 +80,40 @@ async def fill(store: Store) -> None:
     dropped, _ = await store.handoffs.ask(7_000_000_001, 7_000_000_011, "Huế", "xa?")
     await store.handoffs.out_of_scope(dropped.id)
     del waiting
+    await _personal_data(store)
+    await _knowledge_and_leases(store)
+
+
+ZIP = bytes(range(256)) * 3 + b"PK\x03\x04\x00'?\\"
+"""Stand-in for a knowledge zip: every byte value, quotes, a backslash, NUL."""
+LEASE_TIME = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+
+async def _personal_data(store: Store) -> None:
+    """Consents (user 2 withdraws), and user 5, the only member of the newest cooperative,
+    erased with it: answers deleted after their erasure record, its id gone for good."""
+    for user in (1, 2, 4):
+        await store.consents.record(user, "v1", "granted")
+    await store.consents.record(2, "v1", "withdrawn")
+    await store.consents.record(3, "v1", "refused")
+    await store.users.touch(5, 15, "vi", "Em")
+    await store.consents.record(5, "v1", "granted")
+    sole = await store.coops.create(5, "HTX Một mình", "Huế", "trade", 2)
+    alone = await store.assessments.start(5, sole.id, "v1", "q1")
+    await store.assessments.record_answer(alone, "q1", 1, 25, None)
+    await store.feedback.vote(5, "tm.steps", 1)
+    await store.feedback.vote(None, "tm.steps", 1)  # a vote without consent: unlinked
+    await store.personal.erase(5, delete_coop=True)
+
+
+async def _knowledge_and_leases(store: Store) -> None:
+    first = await store.kb_versions.add("h1", None, "server", {"files": ["a.yaml"]}, ZIP)
+    proposal = await store.kb_versions.propose(8, "h1", "h2", "upload:a.yaml", {"edited": ["x"]}, ZIP[::-1])
+    await store.kb_versions.applied(await store.kb_versions.proposal(proposal), ZIP[::-1])
+    await store.kb_versions.propose(8, "h2", "h3", "upload:b.yaml", {}, b"")
+    await store.kb_versions.propose(9, "h2", "h4", f"rollback:{first}", {}, ZIP)  # left pending
+    await store.leases.take("broadcast-sender", "a", 8, LEASE_TIME)
+    await store.leases.take("reminders", "b", 8, LEASE_TIME)
 
 
 async def read_all(store: Store) -> dict[str, Any]:
@@ -120,6 +155,24 @@ async def read_all(store: Store) -> dict[str, Any]:
             await store.handoffs.of_user(1),
         ],
         "stats": [await store.reports.stats(), await store.reports.stats("Huế")],
+        "consents": [[await store.consents.latest(u), await store.consents.history(u)] for u in (1, 2, 3, 5)],
+        "personal": [await store.personal.of(user) for user in (1, 2, 5)],
+        "sole_coop": [await store.personal.sole_coop(user) for user in (1, 4)],
+        "erasures": await store.db.all(
+            "SELECT coop_id, answers_unlinked, coop_deleted FROM erasures ORDER BY id"
+        ),
+        "kb_versions": [
+            await store.kb_versions.recent(),
+            await store.kb_versions.with_hash("h2"),
+            [await store.kb_versions.files(v.id) for v in await store.kb_versions.recent()],
+            [await store.kb_versions.proposal(n) for n in (1, 2, 3, 4)],
+            [await store.kb_versions.proposal_files(n) for n in (1, 2, 3, 4)],
+        ],
+        "leases": [
+            await store.leases.holder(name, LEASE_TIME + dt.timedelta(seconds=seconds))
+            for name in ("broadcast-sender", "reminders")
+            for seconds in (1, 9)
+        ],
         "exports": {table: await store.reports.export(table) for table in [*EXPORTS, "handoffs"]},
         "province_exports": {
             table: await store.reports.export(table, "Huế")

@@ -17,7 +17,7 @@ from advisor.storage.copy import COPY_ORDER, Checksum
 from advisor.storage.migrations import MIGRATIONS
 from advisor.storage.postgres_migrations import POSTGRES_MIGRATIONS
 from tests import postgres
-from tests.storage.scenario import comparable, fill, read_all
+from tests.storage.scenario import ZIP, comparable, fill, read_all
 
 
 @pytest.fixture
@@ -228,6 +228,10 @@ async def test_copy_db_moves_everything_losslessly(
         await copied.questions.log(1, "mới", "moi", "answer", "tm.fees", 90.0, "kb1")  # ids go on
         questions = await copied.reports.export("questions")
         assert questions[-1]["id"] == max(row["id"] for row in questions[:-1]) + 1
+        assert after["kb_versions"][2][0] == ("bytes", ZIP[::-1])  # a BYTEA, byte for byte
+        erased = max(row["coop_id"] for row in await copied.db.all("SELECT coop_id FROM erasures"))
+        coop = await copied.coops.create(1, "HTX mới", "Huế", "trade", 3)
+        assert coop.id > erased  # the erased cooperative's id is never given again
     finally:
         await copied.close()
     assert await asyncio.to_thread(main, ["copy-db", str(tmp_path / "a.db"), empty_postgres_url]) == 1
