@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from advisor.answering import Advisor
-from advisor.config import ConfigError, load_settings
+from advisor.config import ConfigError, is_postgres_url, load_settings, redact
 from advisor.decision import MODEL_PATH
 from advisor.evaluation import LabelError, Report, evaluate, kb_test_questions, read_labelled
 from advisor.exports import csv_text, for_people
@@ -27,6 +27,8 @@ from advisor.kb import KnowledgeBase, load_knowledge
 from advisor.privacy import Purged, purge
 from advisor.records import Handoff, StoreError
 from advisor.storage import Store
+from advisor.storage.db import open_database
+from advisor.storage.migrations import summary
 from advisor.storage.reports import EXPORTS
 from advisor.views import decision_view
 
@@ -199,8 +201,8 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO, notice: str = "") -> Non
 EXPORT_TABLES = sorted([*EXPORTS, "gaps", "handoffs", "answered"])
 
 
-async def _export_rows(db_path: Path, args: argparse.Namespace) -> list[dict] | list[Handoff]:
-    store = await Store.open(db_path)
+async def _export_rows(database: Path | str, args: argparse.Namespace) -> list[dict] | list[Handoff]:
+    store = await Store.open(database)
     try:
         if args.table == "gaps":
             return await gap_rows(store)
@@ -213,20 +215,20 @@ async def _export_rows(db_path: Path, args: argparse.Namespace) -> list[dict] | 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export a table of the database as CSV or JSON to stdout."""
-    db_path = load_settings().db_path
-    if not db_path.is_file():
-        print(f"no database at {db_path} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
+    database = load_settings().database
+    if isinstance(database, Path) and not database.is_file():
+        print(f"no database at {database} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
         return EXIT_FAILED
     if args.yaml and args.table != "answered":
         print("--yaml writes draft knowledge entries: only with `export answered`", file=sys.stderr)
         return EXIT_USAGE
     try:
-        rows = asyncio.run(_export_rows(db_path, args))
+        rows = asyncio.run(_export_rows(database, args))
     except KeyError:
         print(f"{args.table} cannot be limited to a province", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as exc:
-        print(f"cannot read {db_path}: {exc}", file=sys.stderr)
+        print(f"cannot read {redact(database)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if args.table == "answered":
         if args.yaml:
@@ -250,8 +252,8 @@ PERSONAL_DATA = "DỮ LIỆU CÁ NHÂN"
 """The CSV's first line when the knowledge folder (which words it fully) cannot be read."""
 
 
-async def _purge(db_path: Path) -> Purged:
-    store = await Store.open(db_path)
+async def _purge(database: Path | str) -> Purged:
+    store = await Store.open(database)
     try:
         return await purge(store, load_settings())
     finally:
@@ -261,19 +263,100 @@ async def _purge(db_path: Path) -> Purged:
 def cmd_privacy(args: argparse.Namespace) -> int:
     """`privacy purge`: the retention purge the bot runs daily, run now."""
     settings = load_settings()
-    if not settings.db_path.is_file():
-        print(f"no database at {settings.db_path} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
+    database = settings.database
+    if isinstance(database, Path) and not database.is_file():
+        print(f"no database at {database} (set ADVISOR_DB, or start the bot once)", file=sys.stderr)
         return EXIT_FAILED
     try:
-        purged = asyncio.run(_purge(settings.db_path))
+        purged = asyncio.run(_purge(database))
     except StoreError as exc:
-        print(f"cannot purge {settings.db_path}: {exc}", file=sys.stderr)
+        print(f"cannot purge {redact(database)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(
         f"questions older than {settings.retention_months} months unlinked: {purged.questions_unlinked}; "
         f"delivery rows of broadcasts finished over {settings.delivery_retention_days} days ago "
         f"deleted: {purged.deliveries_deleted}"
     )
+    return EXIT_OK
+
+
+async def _migrate(database: Path | str, dry_run: bool) -> list[tuple[int, str]]:
+    """(number, summary) of the migrations the database lacks; applied unless `dry_run`."""
+    db = await open_database(database, migrate=False)
+    try:
+        version = await db.schema_version()
+        pending = [
+            (number, summary(script)) for number, script in enumerate(db.migrations, 1) if number > version
+        ]
+        if not dry_run:
+            await db.migrate()
+        return pending
+    finally:
+        await db.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply (or, with --dry-run, list) the migrations ADVISOR_DB lacks; the bot applies them at
+    start too, so this is for upgrading ahead of a deployment."""
+    database = load_settings().database
+    if args.dry_run and isinstance(database, Path) and not database.is_file():
+        print(f"no database at {database}: every migration would be applied when it is created")
+        return EXIT_OK
+    try:
+        pending = asyncio.run(_migrate(database, args.dry_run))
+    except StoreError as exc:
+        print(f"cannot migrate {redact(database)}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for number, what in pending:
+        print(f"{'pending' if args.dry_run else 'applied'} {number}: {what}")
+    print(
+        f"{redact(database)}: "
+        + (
+            f"{len(pending)} migration(s) {'pending' if args.dry_run else 'applied'}"
+            if pending
+            else "up to date"
+        )
+    )
+    return EXIT_OK
+
+
+async def _copy(source: Path, target: str) -> list:
+    from advisor.storage.copy import copy_database
+
+    sqlite_db = await open_database(source)
+    try:
+        postgres_db = await open_database(target)
+        try:
+            return await copy_database(sqlite_db, postgres_db)
+        finally:
+            await postgres_db.close()
+    finally:
+        await sqlite_db.close()
+
+
+def cmd_copy_db(args: argparse.Namespace) -> int:
+    """Move an SQLite installation to a new PostgreSQL database (stop the bot first)."""
+    source, target = Path(args.sqlite_file), args.postgres_url
+    if not source.is_file():
+        print(f"no SQLite database at {source}", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_postgres_url(target):
+        print(f"{redact(target)} is not a postgresql:// URL", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        copies = asyncio.run(_copy(source, target))
+    except StoreError as exc:
+        print(f"nothing copied: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    width = max(len(copy.table) for copy in copies)
+    print(f"{'table':<{width}}  {'sqlite':>9}  {'postgres':>9}  checksum")
+    for copy in copies:
+        print(
+            f"{copy.table:<{width}}  {copy.source_rows:>9}  {copy.target_rows:>9}  "
+            f"{copy.target_checksum} {'same' if copy.identical else 'DIFFERENT'}"
+        )
+    total = sum(copy.target_rows for copy in copies)
+    print(f"copied {total} rows of {len(copies)} tables into {redact(target)}; set ADVISOR_DB to it")
     return EXIT_OK
 
 
@@ -359,6 +442,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--knowledge", help="knowledge folder for --yaml (default: $ADVISOR_KNOWLEDGE)")
     export.set_defaults(func=cmd_export)
+
+    migrate = sub.add_parser("migrate", help="apply the migrations ADVISOR_DB lacks (SQLite or PostgreSQL)")
+    migrate.add_argument("--dry-run", action="store_true", help="only list them")
+    migrate.set_defaults(func=cmd_migrate)
+
+    copy_db = sub.add_parser(
+        "copy-db", help="copy an SQLite database into a new PostgreSQL one (counts and checksums checked)"
+    )
+    copy_db.add_argument("sqlite_file", metavar="SQLITE_FILE")
+    copy_db.add_argument("postgres_url", metavar="POSTGRES_URL", help="postgresql://user:password@host/db")
+    copy_db.set_defaults(func=cmd_copy_db)
 
     privacy_cmd = sub.add_parser("privacy", help="personal data: the retention purge")
     privacy_cmd.add_argument(

@@ -10,10 +10,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 DEFAULT_API_URL = "https://api.telegram.org"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ConfigError(ValueError):
@@ -27,6 +29,9 @@ class Settings:
     token: str | None = None
     api_url: str = DEFAULT_API_URL
     db_path: Path = Path("data/advisor.db")
+    """The SQLite file, used unless `db_url` is set."""
+    db_url: str | None = None
+    """A PostgreSQL URL from ADVISOR_DB (as text: it may hold a password, see `redact`)."""
     knowledge_dir: Path = Path("knowledge")
     admins: frozenset[int] = field(default_factory=frozenset)
     officers: frozenset[int] = field(default_factory=frozenset)
@@ -46,9 +51,31 @@ class Settings:
     """Delivery rows of broadcasts finished longer ago than this are deleted."""
 
     @property
+    def database(self) -> str | Path:
+        """What `Store.open` takes: the PostgreSQL URL if one was given, else the SQLite file."""
+        return self.db_url or self.db_path
+
+    @property
     def base_url(self) -> str:
         """PTB's base URL: requests go to `{api_url}/bot{token}/{method}`."""
         return f"{self.api_url.rstrip('/')}/bot"
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    """`ADVISOR_DB` names a PostgreSQL server (a URL) rather than an SQLite file (a path)."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def redact(target: str | Path) -> str:
+    """A database for messages and logs: a URL's password replaced by ***."""
+    text = str(target)
+    if not is_postgres_url(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    user, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}").geturl()
 
 
 def _id_set(name: str, raw: str | None) -> frozenset[int]:
@@ -107,10 +134,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     values.update(os.environ if environ is None else environ)
 
     token = (values.get("TELEGRAM_BOT_TOKEN") or "").strip() or None
+    database = (values.get("ADVISOR_DB") or "").strip()
     return Settings(
         token=token,
         api_url=_url("TELEGRAM_API_URL", values.get("TELEGRAM_API_URL")),
-        db_path=Path(values.get("ADVISOR_DB") or "data/advisor.db"),
+        db_path=Path(database if database and not is_postgres_url(database) else "data/advisor.db"),
+        db_url=database if is_postgres_url(database) else None,
         knowledge_dir=Path(values.get("ADVISOR_KNOWLEDGE") or "knowledge"),
         admins=_id_set("ADVISOR_ADMINS", values.get("ADVISOR_ADMINS")),
         officers=_id_set("ADVISOR_OFFICERS", values.get("ADVISOR_OFFICERS")),

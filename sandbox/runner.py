@@ -92,6 +92,7 @@ def sandbox_settings(base: Settings, api_url: str, db_path: Path | None = None) 
         token=TOKEN,
         api_url=api_url,
         db_path=db_path or DEFAULT_DB,
+        db_url=None,  # never the real bot's PostgreSQL database
         officers=frozenset({OFFICER}),
         admins=frozenset({ADMIN}),
     )

@@ -1,12 +1,16 @@
-"""Shared fixtures: the real knowledge folder and small knowledge folders made on the fly."""
+"""Shared fixtures: the real knowledge folder, small knowledge folders made on the fly, and
+a fresh database on each backend."""
 
 from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -79,3 +83,17 @@ def real_kb():
     result = load_knowledge(KNOWLEDGE)
     assert result.kb is not None, [str(p) for p in result.errors]
     return result.kb
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """What `Store.open` takes, once per backend: an SQLite file, or the URL of a fresh,
+    migrated PostgreSQL database (skipped, saying why, without ADVISOR_TEST_POSTGRES)."""
+    if request.param == "sqlite":
+        yield tmp_path / "advisor.db"
+        return
+    if postgres.SERVER is None:
+        pytest.skip(postgres.SKIP_REASON)
+    url = await postgres.create_database()
+    yield url
+    await postgres.drop_database(url)

@@ -13,8 +13,8 @@ from tests.conftest import KNOWLEDGE
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    opened = await Store.open(tmp_path / "w.db")
+async def store(database: Path | str):
+    opened = await Store.open(database)
     for user in (1, 2):
         await opened.users.touch(user, user, "vi")
     yield opened

@@ -12,8 +12,8 @@ from advisor.storage import Store
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    opened = await Store.open(tmp_path / "a.db")
+async def store(database: Path | str):
+    opened = await Store.open(database)
     yield opened
     await opened.close()
 

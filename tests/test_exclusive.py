@@ -1,5 +1,5 @@
-"""Jobs that run in exactly one instance: two stores on one database file stand for two bot
-instances; leases are shortened so takeovers take a fraction of a second."""
+"""Jobs that run in exactly one instance: two stores on one database (each backend) stand for
+two bot instances; leases are shortened so takeovers take a fraction of a second."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def short_leases(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(exclusive, "RENEW_S", 0.1)
 
 
-async def test_a_lease_is_taken_renewed_and_taken_over_only_when_expired(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "a.db")
+async def test_a_lease_is_taken_renewed_and_taken_over_only_when_expired(database: Path | str) -> None:
+    store = await Store.open(database)
     t0 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     assert await store.leases.take("sender", "a", 6, t0)
     assert not await store.leases.take("sender", "b", 6, t0 + dt.timedelta(seconds=5))
@@ -34,9 +34,9 @@ async def test_a_lease_is_taken_renewed_and_taken_over_only_when_expired(tmp_pat
 
 
 async def test_one_instance_runs_the_job_and_another_takes_over_when_it_dies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, second = await Store.open(tmp_path / "a.db"), await Store.open(tmp_path / "a.db")
+    first, second = await Store.open(database), await Store.open(database)
     running: list[str] = []
     overlaps = 0
 
@@ -76,9 +76,9 @@ async def test_one_instance_runs_the_job_and_another_takes_over_when_it_dies(
 
 
 async def test_a_holder_that_cannot_renew_stops_its_job_before_the_lease_expires(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = await Store.open(tmp_path / "a.db")
+    store = await Store.open(database)
     stopped = asyncio.Event()
 
     async def job() -> None:
@@ -102,3 +102,27 @@ async def test_a_holder_that_cannot_renew_stops_its_job_before_the_lease_expires
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await store.close()
+
+
+async def test_one_persons_updates_never_run_at_once_in_two_instances(database) -> None:
+    """The lock the update processor takes around each update (`Database.person_lock`): on
+    PostgreSQL it holds across instances; on SQLite (one process) there is nothing to share."""
+    first, second = await Store.open(database), await Store.open(database)
+    running: dict[int, int] = {}
+    overlap: dict[int, int] = {}
+
+    async def update(store: Store, user_id: int) -> None:
+        async with store.db.person_lock(user_id):
+            running[user_id] = running.get(user_id, 0) + 1
+            overlap[user_id] = max(overlap.get(user_id, 0), running[user_id])
+            await asyncio.sleep(0.05)
+            running[user_id] -= 1
+
+    started = asyncio.get_running_loop().time()
+    await asyncio.gather(*(update(store, user) for store in (first, second) for user in (7, 7, 8, 8)))
+    elapsed = asyncio.get_running_loop().time() - started
+    if first.db.dialect == "postgres":
+        assert overlap == {7: 1, 8: 1}  # a person's updates one at a time, across both instances
+        assert elapsed < 4 * 0.05 + 0.5  # two people in parallel, not all eight in a row
+    await first.close()
+    await second.close()

@@ -6,7 +6,8 @@
     await store.close()
 
 Callers get records (`advisor.records`) and plain dicts, never cursors or SQL errors
-(those become `StoreError`). The SQL and everything SQLite-specific stay in this package.
+(those become `StoreError`). The SQL stays in this package; `db.py` is the seam between the
+repositories and the two backends (SQLite by default, PostgreSQL for a `postgresql://` URL).
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from pathlib import Path
 
 from advisor.storage.broadcasts import Broadcasts, Deliveries
 from advisor.storage.cooperatives import Assessments, Cooperatives
-from advisor.storage.db import Database
+from advisor.storage.db import Database, open_database
 from advisor.storage.grants import Grants
 from advisor.storage.handoffs import Handoffs
 from advisor.storage.kb_versions import KnowledgeVersions
 from advisor.storage.leases import Leases
-from advisor.storage.migrations import schema_version
 from advisor.storage.privacy import Consents, PersonalData
 from advisor.storage.questions import Feedback, Questions
 from advisor.storage.reports import AuditLog, Reports
@@ -50,13 +50,14 @@ class Store:
         self.personal = PersonalData(db)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        """Open (creating the file and folder if needed) and migrate to the newest schema."""
-        return cls(await Database.open(path))
+    async def open(cls, target: Path | str, migrate: bool = True) -> Store:
+        """Open an SQLite file (creating it and its folder if needed) or a PostgreSQL URL
+        (`postgresql://user:password@host:port/db`), and migrate to the newest schema."""
+        return cls(await open_database(target, migrate=migrate))
 
     async def close(self) -> None:
         await self.db.close()
 
     async def schema_version(self) -> int:
         """How many migrations the open database has had."""
-        return await schema_version(self.db.connection)
+        return await self.db.schema_version()

@@ -62,8 +62,8 @@ class Broadcasts(Repository):
         """The broadcast, its recipient snapshot and one delivery row each, in one transaction."""
         sql, params = _audience_sql(audience)
         stamp = now()
-        async with self.db.transaction() as db:
-            async with db.execute(
+        async with self.db.transaction() as tx:
+            row = await tx.first(
                 "INSERT INTO broadcasts (author_id, author_chat, text, html, audience, status, created_at, send_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
@@ -76,13 +76,13 @@ class Broadcasts(Repository):
                     stamp,
                     send_at or stamp,
                 ),
-            ) as cursor:
-                broadcast = Broadcast(**dict(await cursor.fetchone()))
-            async with db.execute(
-                f"INSERT INTO deliveries (broadcast_id, user_id, chat_id) SELECT ?, user_id, chat_id FROM ({sql})",
+            )
+            broadcast = Broadcast(**row)
+            count = await tx.write(
+                "INSERT INTO deliveries (broadcast_id, user_id, chat_id) "
+                f"SELECT CAST(? AS BIGINT), user_id, chat_id FROM ({sql}) AS recipients",
                 (broadcast.id, *params),
-            ) as cursor:
-                count = cursor.rowcount
+            )
         return broadcast, count
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
@@ -120,15 +120,15 @@ class Broadcasts(Repository):
 
     async def cancel(self, broadcast_id: int) -> bool:
         """Stop a scheduled or running broadcast: its pending rows are never sent."""
-        async with self.db.transaction() as db:
-            async with db.execute(
+        async with self.db.transaction() as tx:
+            cancelled = await tx.write(
                 "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
                 "WHERE id = ? AND status IN ('scheduled', 'sending')",
                 (now(), broadcast_id),
-            ) as cursor:
-                if cursor.rowcount != 1:
-                    return False
-            await db.execute(
+            )
+            if cancelled != 1:
+                return False
+            await tx.write(
                 "UPDATE deliveries SET status = 'cancelled', updated_at = ? "
                 "WHERE broadcast_id = ? AND status = 'pending'",
                 (now(), broadcast_id),
@@ -146,19 +146,20 @@ class Deliveries(Repository):
         )
 
     async def claim(self, broadcast_id: int, exclude_chats: Sequence[int] = ()) -> Delivery | None:
-        """Mark the next pending row 'sending' before it is sent (so a crash never resends it)."""
+        """Mark the next pending row 'sending' before it is sent (so a crash never resends it).
+
+        Rows go in the order they were made (by user id); a row another instance is claiming
+        at the same moment is skipped, not waited for (`skip_locked`)."""
         skip = f"AND chat_id NOT IN ({', '.join('?' * len(exclude_chats))})" if exclude_chats else ""
-        async with (
-            self.db.transaction() as db,
-            db.execute(
+        async with self.db.transaction() as tx:
+            row = await tx.first(
                 "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ? "
-                "WHERE rowid = (SELECT rowid FROM deliveries WHERE broadcast_id = ? AND status = 'pending' "
-                f"{skip} ORDER BY rowid LIMIT 1) RETURNING *",
-                (now(), broadcast_id, *exclude_chats),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return Delivery(**dict(row)) if row else None
+                "WHERE broadcast_id = ? AND status = 'pending' AND user_id = (SELECT user_id FROM deliveries "
+                f"WHERE broadcast_id = ? AND status = 'pending' {skip} ORDER BY user_id LIMIT 1{self.db.skip_locked}) "
+                "RETURNING *",
+                (now(), broadcast_id, broadcast_id, *exclude_chats),
+            )
+        return Delivery(**row) if row else None
 
     async def release(self, delivery: Delivery) -> None:
         """Telegram said 429: put the row back as pending without counting the attempt."""
@@ -178,14 +179,14 @@ class Deliveries(Repository):
         """Record what happened to one row; a 403 also unsubscribes and marks the user blocked."""
         if status not in DELIVERY_OUTCOMES:
             raise ValueError(status)
-        async with self.db.transaction() as db:
-            await db.execute(
+        async with self.db.transaction() as tx:
+            await tx.write(
                 "UPDATE deliveries SET status = ?, message_id = ?, error = ?, updated_at = ? "
                 "WHERE broadcast_id = ? AND user_id = ?",
                 (status, message_id, error, now(), delivery.broadcast_id, delivery.user_id),
             )
             if status == "blocked":
-                await db.execute(
+                await tx.write(
                     "UPDATE users SET subscribed = 0, blocked_at = ? WHERE id = ?",
                     (now(), delivery.user_id),
                 )

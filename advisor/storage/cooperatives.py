@@ -14,14 +14,15 @@ class Cooperatives(Repository):
     async def create(self, user_id: int, name: str, province: str, sector: str, members: int) -> Coop:
         """A new cooperative profile, with its creator as its first member."""
         stamp = now()
-        async with self.db.transaction() as db:
-            async with db.execute(
-                "INSERT INTO cooperatives (name, province, sector, members, invite_code, created_by, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (name, province, sector, members, secrets.token_urlsafe(6), user_id, stamp, stamp),
-            ) as cursor:
-                coop = Coop(**dict(await cursor.fetchone()))
-            await db.execute("UPDATE users SET coop_id = ? WHERE id = ?", (coop.id, user_id))
+        async with self.db.transaction() as tx:
+            coop = Coop(
+                **await tx.first(
+                    "INSERT INTO cooperatives (name, province, sector, members, invite_code, created_by, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    (name, province, sector, members, secrets.token_urlsafe(6), user_id, stamp, stamp),
+                )
+            )
+            await tx.write("UPDATE users SET coop_id = ? WHERE id = ?", (coop.id, user_id))
         return coop
 
     async def update(self, coop_id: int, **changes: str | int) -> None:
@@ -71,17 +72,19 @@ class Assessments(Repository):
 
     async def start(self, user_id: int, coop_id: int, version: str, first_question: str) -> Assessment:
         """A new assessment; an open one of the same user is abandoned (its answers stay)."""
-        async with self.db.transaction() as db:
-            await db.execute(
+        async with self.db.transaction() as tx:
+            await tx.serialize(f"assessment:{user_id}")  # two starts at once: one after the other
+            await tx.write(
                 "UPDATE assessments SET status = 'abandoned' WHERE user_id = ? AND status = 'open'",
                 (user_id,),
             )
-            async with db.execute(
-                "INSERT INTO assessments (coop_id, user_id, version, status, current_question, started_at) "
-                "VALUES (?, ?, ?, 'open', ?, ?) RETURNING *",
-                (coop_id, user_id, version, first_question, now()),
-            ) as cursor:
-                return _assessment(dict(await cursor.fetchone()))
+            return _assessment(
+                await tx.first(
+                    "INSERT INTO assessments (coop_id, user_id, version, status, current_question, started_at) "
+                    "VALUES (?, ?, ?, 'open', ?, ?) RETURNING *",
+                    (coop_id, user_id, version, first_question, now()),
+                )
+            )
 
     async def record_answer(
         self,
@@ -96,24 +99,23 @@ class Assessments(Repository):
         A double tap or a button from an earlier question changes nothing and returns False,
         so no answer is ever logged twice and no question is skipped.
         """
-        async with self.db.transaction() as db:
-            async with db.execute(
+        async with self.db.transaction() as tx:
+            moved = await tx.write(
                 "UPDATE assessments SET current_question = ? "
                 "WHERE id = ? AND status = 'open' AND current_question = ?",
                 (next_question, assessment.id, question_id),
-            ) as cursor:
-                if cursor.rowcount != 1:
-                    return False
-            async with db.execute(
+            )
+            if moved != 1:
+                return False
+            inserted = await tx.first(
                 "INSERT INTO answers (assessment_id, coop_id, question_id, option, score, answered_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (assessment.id, assessment.coop_id, question_id, option, score, now()),
-            ) as cursor:
-                answer_id = (await cursor.fetchone())[0]
+            )
             if assessment.user_id is not None:  # who entered it: erasable, unlike the answer
-                await db.execute(
+                await tx.write(
                     "INSERT INTO answer_authors (answer_id, user_id) VALUES (?, ?)",
-                    (answer_id, assessment.user_id),
+                    (inserted["id"], assessment.user_id),
                 )
         return True
 
@@ -121,7 +123,7 @@ class Assessments(Repository):
         """Back: make an earlier question current again, if `from_question` is still current."""
         changed = await self.db.write(
             "UPDATE assessments SET current_question = ? "
-            "WHERE id = ? AND status = 'open' AND current_question IS ?",
+            "WHERE id = ? AND status = 'open' AND current_question IS NOT DISTINCT FROM ?",
             (to_question, assessment_id, from_question),
         )
         return changed == 1

@@ -1,30 +1,26 @@
-"""The SQLite connections: pragmas, the write lock, transactions, errors as StoreError.
+"""The seam between the repositories and a database engine: what every backend offers.
 
-One file in WAL mode with two connections: writes go through one (under an asyncio lock),
-reads through the other. aiosqlite runs each connection's statements one after another in
-its own thread, so with a single connection a write waiting for another process's lock
-(`busy_timeout`) would hold up every read of every user; in WAL mode the reading connection
-never waits for a writer. A busy database is waited for before it becomes a StoreError.
-Everything SQLite-specific below the repositories lives here and in `migrations.py`, so a
-second backend replaces these two.
+Repositories write ONE set of SQL, in the subset SQLite and PostgreSQL run identically,
+with `?` placeholders, and talk to a `Database` (outside a transaction) or to the
+`Transaction` it yields. Two backends implement it: `sqlite.SqliteDatabase` (one file, the
+default) and `postgres.PostgresDatabase` (asyncpg with a pool). Where the engines cannot
+share a statement, the difference is a small dialect hook here (`nocase_equals`,
+`skip_locked`, `Transaction.serialize`), never an `if` in a repository.
+
+Rows come back as dicts with the same keys and Python types on both (int, float, str,
+bytes, None); times are ISO text, so they sort and export the same everywhere.
 """
 
 from __future__ import annotations
 
-import asyncio
+import abc
 import contextlib
 import datetime as dt
-import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
-from advisor.records import StoreError
-from advisor.storage.migrations import migrate
-
-BUSY_TIMEOUT_MS = 5000
+from advisor.config import is_postgres_url
 
 
 def now() -> str:
@@ -32,111 +28,90 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-class Database:
-    """The connections, shared by every handler; open with `await Database.open(path)`.
+class Transaction(abc.ABC):
+    """Statements inside one open transaction (`async with db.transaction() as tx`)."""
 
-    All writes go through one asyncio lock: without it one task's statement could land
-    inside another task's transaction on the shared writing connection.
-    """
-
-    def __init__(self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None) -> None:
-        self.connection = connection
-        """The writing connection (migrations and transactions use it too)."""
-        self.reader = reader or connection
-        self._lock = asyncio.Lock()
-
-    @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        """Open (creating the file and folder if needed) and migrate to the newest schema."""
-        path = Path(path)
-        try:
-            if str(path) != ":memory:":
-                path.parent.mkdir(parents=True, exist_ok=True)
-            connection = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from exc
-        connection.row_factory = aiosqlite.Row
-        reader = None
-        try:
-            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await connection.execute("PRAGMA journal_mode = WAL")
-            await connection.execute("PRAGMA synchronous = NORMAL")
-            await connection.execute("PRAGMA foreign_keys = ON")
-            await migrate(connection)
-            await _check_writable(connection)
-            if str(path) != ":memory:":
-                reader = await aiosqlite.connect(path, isolation_level=None)
-                reader.row_factory = aiosqlite.Row
-                await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        except sqlite3.Error as exc:
-            await connection.close()
-            raise StoreError(f"cannot use database {path}: {exc}") from exc
-        return cls(connection, reader)
-
-    async def close(self) -> None:
-        async with self._lock:
-            if self.reader is not self.connection:
-                await self.reader.close()
-            await self.connection.close()
-
-    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Every row of a query, as dicts (on the reading connection: never behind a write)."""
-        try:
-            async with self.reader.execute(sql, params) as cursor:
-                return [dict(row) for row in await cursor.fetchall()]
-        except sqlite3.Error as exc:
-            raise _error(exc) from exc
+    @abc.abstractmethod
+    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
     async def first(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 
+    @abc.abstractmethod
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One statement, atomic on its own (autocommit); returns the number of rows changed.
+        """One statement; the number of rows it changed."""
 
-        Under the write lock, so it never lands inside another task's open transaction."""
-        async with self._lock:
-            try:
-                async with self.connection.execute(sql, params) as cursor:
-                    return cursor.rowcount
-            except sqlite3.Error as exc:
-                raise _error(exc) from exc
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT under the write lock; any error rolls back."""
-        async with self._lock:
-            try:
-                await self.connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise _error(exc) from exc
-            try:
-                yield self.connection
-                await self.connection.execute("COMMIT")
-            except BaseException as exc:
-                if self.connection.in_transaction:
-                    await self.connection.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise _error(exc) from exc
-                raise
+    @abc.abstractmethod
+    async def serialize(self, key: str) -> None:
+        """Let no other transaction holding the same `key` run until this one ends (a check-
+        then-insert stays race-free across instances). SQLite's writes are serial already."""
 
 
-def _error(exc: sqlite3.Error) -> StoreError:
-    """An SQLite error for callers: retrying helps for a busy or unavailable database, never
-    for a constraint the data breaks."""
-    return StoreError(
-        str(exc), transient=not isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError)
-    )
+class Database(abc.ABC):
+    """An open, migrated database; `await open_database(path_or_url)`."""
+
+    dialect: str
+    """"sqlite" or "postgres" (for messages and tests, not for branching in repositories)."""
+    migrations: tuple[str, ...]
+    """This backend's migration scripts; number N is `migrations[N - 1]`."""
+    skip_locked: str = ""
+    """Appended to a `SELECT ... LIMIT 1` that picks a row to claim: PostgreSQL skips rows
+    another transaction is claiming; SQLite's single writer needs nothing."""
+
+    @abc.abstractmethod
+    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Every row of a query, as dicts."""
+
+    async def first(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
+
+    @abc.abstractmethod
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement, atomic on its own; returns the number of rows changed."""
+
+    @abc.abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """All or nothing: any error inside rolls everything back."""
+
+    @abc.abstractmethod
+    def nocase_equals(self, column: str) -> str:
+        """`column = ?` ignoring case (usernames are ASCII, so both engines agree)."""
+
+    def person_lock(self, user_id: int) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while one person's update runs, so that several bot instances on this database
+        never run one person's updates at the same time. SQLite serves one process: nothing
+        to share."""
+        return contextlib.nullcontext()
+
+    @abc.abstractmethod
+    async def schema_version(self) -> int:
+        """How many migrations this database has had."""
+
+    @abc.abstractmethod
+    async def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks, in order; returns their numbers."""
+
+    @abc.abstractmethod
+    async def columns(self) -> dict[str, dict[str, str]]:
+        """{table: {column: family}} of the application's tables (not views), family one of
+        "integer", "real", "text", "blob" (to compare the schemas of both backends, and for copy-db)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
 
 
-async def _check_writable(connection: aiosqlite.Connection) -> None:
-    """A write that changes nothing, rolled back: a read-only file or a database another
-    process keeps locked fails here, at start, instead of losing every write later."""
-    await connection.execute("BEGIN IMMEDIATE")
-    try:
-        await connection.execute("DELETE FROM audit WHERE 0")
-    finally:
-        await connection.execute("ROLLBACK")
+async def open_database(target: str | Path, migrate: bool = True) -> Database:
+    """The backend `target` names: a PostgreSQL URL, else an SQLite file path; migrated to
+    the newest schema unless `migrate` is False (`advisor migrate --dry-run`)."""
+    if is_postgres_url(target):
+        from advisor.storage.postgres import PostgresDatabase  # asyncpg: the `postgres` extra
+
+        return await PostgresDatabase.open(str(target), migrate=migrate)
+    from advisor.storage.sqlite import SqliteDatabase
+
+    return await SqliteDatabase.open(target, migrate=migrate)
 
 
 class Repository:

@@ -15,24 +15,24 @@ class Handoffs(Repository):
     ) -> tuple[Handoff, bool]:
         """(the member's open question, whether it is new). A member has one open question at a
         time: asking again while one is waiting adds the new text to it."""
-        async with self.db.transaction() as db:
-            async with db.execute(
+        async with self.db.transaction() as tx:
+            await tx.serialize(f"handoff:{user_id}")  # the check below, then the insert, unraced
+            row = await tx.first(
                 "SELECT * FROM handoffs WHERE user_id = ? AND status IN ('open', 'claimed')", (user_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is not None:
                 merged = (
                     row["question"] if question in row["question"] else f"{row['question']}\n— {question}"
                 )
-                await db.execute("UPDATE handoffs SET question = ? WHERE id = ?", (merged, row["id"]))
+                await tx.write("UPDATE handoffs SET question = ? WHERE id = ?", (merged, row["id"]))
                 handoff_id, created = row["id"], False
             else:
-                async with db.execute(
+                inserted = await tx.first(
                     "INSERT INTO handoffs (user_id, chat_id, province, question, status, asked_at, asker) "
                     "VALUES (?, ?, ?, ?, 'open', ?, ?) RETURNING id",
                     (user_id, chat_id, province, question, now(), asker),
-                ) as cursor:
-                    handoff_id, created = (await cursor.fetchone())[0], True
+                )
+                handoff_id, created = inserted["id"], True
         return await self.get(handoff_id), created
 
     async def get(self, handoff_id: int) -> Handoff | None:
@@ -86,7 +86,7 @@ class Handoffs(Repository):
         changed = await self.db.write(
             "UPDATE handoffs SET moved_from = province, province = ?, status = 'open', claimed_by = NULL, "
             "claimer = NULL, claimed_at = NULL "
-            "WHERE id = ? AND status IN ('open', 'claimed') AND follow_up IS NULL AND province IS NOT ?",
+            "WHERE id = ? AND status IN ('open', 'claimed') AND follow_up IS NULL AND province IS DISTINCT FROM ?",
             (province, handoff_id, province),
         )
         return changed == 1
@@ -121,7 +121,7 @@ class Handoffs(Repository):
             raise ValueError(mark)
         rows = await self.db.all(
             f"SELECT * FROM handoffs WHERE status IN ('open', 'claimed') AND asked_at < ? AND {mark} IS NULL "
-            "AND follow_up IS NULL ORDER BY asked_at",
+            "AND follow_up IS NULL ORDER BY asked_at, id",
             (asked_before,),
         )
         return [Handoff(**row) for row in rows]

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from advisor.records import KnowledgeProposal, KnowledgeVersion
-from advisor.storage.db import Repository, now
+from advisor.storage.db import Repository, Transaction, now
 
 _VERSION = "id, content_hash, author_id, origin, summary, created_at"
 _PROPOSAL = (
@@ -26,8 +26,8 @@ class KnowledgeVersions(Repository):
         self, content_hash: str, author_id: int | None, origin: str, summary: dict, files: bytes
     ) -> int:
         """Keep a version; returns its number."""
-        async with self.db.transaction() as db:
-            return await _insert_version(db, content_hash, author_id, origin, summary, files)
+        async with self.db.transaction() as tx:
+            return await _insert_version(tx, content_hash, author_id, origin, summary, files)
 
     async def get(self, version_id: int) -> KnowledgeVersion | None:
         row = await self.db.first(f"SELECT {_VERSION} FROM kb_versions WHERE id = ?", (version_id,))
@@ -62,18 +62,18 @@ class KnowledgeVersions(Repository):
         files: bytes,
     ) -> int:
         """Keep a checked candidate; the admin's earlier preview, if still open, is replaced."""
-        async with self.db.transaction() as db:
-            await db.execute(
+        async with self.db.transaction() as tx:
+            await tx.write(
                 "UPDATE kb_proposals SET status = 'replaced', files = NULL, decided_at = ? "
                 "WHERE user_id = ? AND status = 'pending'",
                 (now(), user_id),
             )
-            async with db.execute(
+            row = await tx.first(
                 "INSERT INTO kb_proposals (user_id, base_hash, content_hash, origin, summary, files, "
                 "status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
                 (user_id, base_hash, content_hash, origin, json.dumps(summary), files, now()),
-            ) as cursor:
-                return (await cursor.fetchone())[0]
+            )
+            return row["id"]
 
     async def proposal(self, proposal_id: int) -> KnowledgeProposal | None:
         row = await self.db.first(f"SELECT {_PROPOSAL} FROM kb_proposals WHERE id = ?", (proposal_id,))
@@ -98,27 +98,27 @@ class KnowledgeVersions(Repository):
     async def applied(self, proposal: KnowledgeProposal, files: bytes) -> int | None:
         """Record the proposal's files as the new version and close the proposal, together;
         None (and nothing recorded) if the proposal was no longer pending."""
-        async with self.db.transaction() as db:
-            async with db.execute(
+        async with self.db.transaction() as tx:
+            closed = await tx.write(
                 "UPDATE kb_proposals SET status = 'applied', files = NULL, decided_at = ? "
                 "WHERE id = ? AND status = 'pending'",
                 (now(), proposal.id),
-            ) as cursor:
-                if cursor.rowcount != 1:
-                    return None
-            version_id = await _insert_version(
-                db, proposal.content_hash, proposal.user_id, proposal.origin, proposal.summary, files
             )
-            await db.execute("UPDATE kb_proposals SET version_id = ? WHERE id = ?", (version_id, proposal.id))
+            if closed != 1:
+                return None
+            version_id = await _insert_version(
+                tx, proposal.content_hash, proposal.user_id, proposal.origin, proposal.summary, files
+            )
+            await tx.write("UPDATE kb_proposals SET version_id = ? WHERE id = ?", (version_id, proposal.id))
             return version_id
 
 
 async def _insert_version(
-    db: Any, content_hash: str, author_id: int | None, origin: str, summary: dict, files: bytes
+    tx: Transaction, content_hash: str, author_id: int | None, origin: str, summary: dict, files: bytes
 ) -> int:
-    async with db.execute(
+    row = await tx.first(
         "INSERT INTO kb_versions (content_hash, author_id, origin, summary, files, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (content_hash, author_id, origin, json.dumps(summary), files, now()),
-    ) as cursor:
-        return (await cursor.fetchone())[0]
+    )
+    return row["id"]

@@ -68,7 +68,7 @@ class PersonalData(Repository):
             rows = await self.db.all(sql, (user_id,))
             data[section] = (rows[0] if rows else None) if section in SINGLE else rows
         coop = await self.db.first(
-            "SELECT c.id, c.name, c.province, c.sector, c.members, c.created_at, c.created_by = u.id AS created_by_you, "
+            "SELECT c.id, c.name, c.province, c.sector, c.members, c.created_at, CASE WHEN c.created_by = u.id THEN 1 ELSE 0 END AS created_by_you, "
             "(SELECT count(*) FROM users m WHERE m.coop_id = c.id) AS people "
             "FROM cooperatives c JOIN users u ON u.coop_id = c.id WHERE u.id = ?",
             (user_id,),
@@ -90,32 +90,29 @@ class PersonalData(Repository):
         `delete_coop`: also delete their cooperative's profile and its assessments, only if
         they are its only member. The audit log gets the counts, not the person."""
         stamp = now()
-        async with self.db.transaction() as db:
+        async with self.db.transaction() as tx:
 
             async def run(sql: str, params: tuple = (user_id,)) -> int:
-                async with db.execute(sql, params) as cursor:
-                    return cursor.rowcount
-
-            async def rows(sql: str, params: tuple = (user_id,)) -> list[Any]:
-                async with db.execute(sql, params) as cursor:
-                    return list(await cursor.fetchall())
+                return await tx.write(sql, params)
 
             coop_id = None
             if delete_coop:
-                sole = await rows(
+                sole = await tx.first(
                     "SELECT u.coop_id FROM users u WHERE u.id = ? AND u.coop_id IS NOT NULL "
-                    "AND (SELECT count(*) FROM users m WHERE m.coop_id = u.coop_id) = 1"
+                    "AND (SELECT count(*) FROM users m WHERE m.coop_id = u.coop_id) = 1",
+                    (user_id,),
                 )
-                coop_id = sole[0][0] if sole else None
-            authored = await rows(
-                "SELECT n.coop_id, count(*) FROM answer_authors w JOIN answers n ON n.id = w.answer_id "
-                "WHERE w.user_id = ? GROUP BY n.coop_id"
+                coop_id = sole["coop_id"] if sole else None
+            authored = await tx.all(
+                "SELECT n.coop_id, count(*) AS answers FROM answer_authors w JOIN answers n ON n.id = w.answer_id "
+                "WHERE w.user_id = ? GROUP BY n.coop_id ORDER BY n.coop_id",
+                (user_id,),
             )
             unlinked = await run("DELETE FROM answer_authors WHERE user_id = ?")
-            for coop, count in authored:
+            for row in authored:
                 await run(
                     "INSERT INTO erasures (at, coop_id, answers_unlinked) VALUES (?, ?, ?)",
-                    (stamp, coop, count),
+                    (stamp, row["coop_id"], row["answers"]),
                 )
             await run("UPDATE assessments SET status = 'abandoned' WHERE user_id = ? AND status = 'open'")
             assessments = await run("UPDATE assessments SET user_id = NULL WHERE user_id = ?")

@@ -60,6 +60,7 @@ class Feedback(Repository):
     async def disliked(self) -> list[dict[str, Any]]:
         """Entries with at least one 👎, most disliked first."""
         return await self.db.all(
-            "SELECT entry_id, sum(vote = -1) AS down, sum(vote = 1) AS up FROM feedback "
-            "GROUP BY entry_id HAVING down > 0 ORDER BY down DESC, entry_id"
+            "SELECT entry_id, count(*) FILTER (WHERE vote = -1) AS down, count(*) FILTER (WHERE vote = 1) AS up "
+            "FROM feedback GROUP BY entry_id HAVING count(*) FILTER (WHERE vote = -1) > 0 "
+            "ORDER BY down DESC, entry_id"
         )

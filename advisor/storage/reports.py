@@ -20,7 +20,8 @@ def _linked(column: str) -> str:
 EXPORTS: dict[str, str] = {
     "questions": f"SELECT id, {_linked('user_id')} AS user_id, asked_at, text, normalised, decision, entry_id, "
     "score, kb_version FROM questions ORDER BY id",
-    "feedback": f"SELECT entry_id, {_linked('user_id')} AS user_id, vote, voted_at FROM feedback ORDER BY voted_at",
+    "feedback": f"SELECT entry_id, {_linked('user_id')} AS user_id, vote, voted_at FROM feedback "
+    "ORDER BY voted_at, id",
     "users": "SELECT u.id, u.language, coalesce(g.role, 'member') AS role, g.province AS officer_province, "
     "u.coop_id, u.subscribed, u.blocked_at, u.first_seen, u.last_seen "
     f"FROM users u LEFT JOIN grants g ON g.user_id = u.id WHERE u.id NOT IN {WITHDRAWN} ORDER BY u.id",
@@ -38,7 +39,7 @@ EXPORTS: dict[str, str] = {
     "a.version, a.started_at, a.finished_at, a.overall, a.level, a.level_name, a.pillar_scores "
     "FROM assessments a JOIN cooperatives c ON c.id = a.coop_id {where} AND a.status = 'done' ORDER BY a.id",
     "deliveries": "SELECT d.broadcast_id, d.user_id, d.chat_id, d.status, d.attempts, d.message_id, d.error, "
-    f"d.updated_at FROM deliveries d WHERE d.user_id NOT IN {WITHDRAWN} ORDER BY d.broadcast_id, d.rowid",
+    f"d.updated_at FROM deliveries d WHERE d.user_id NOT IN {WITHDRAWN} ORDER BY d.broadcast_id, d.user_id",
     "audit": "SELECT id, user_id, action, detail, at FROM audit ORDER BY id",
 }
 PROVINCE_SCOPED = ("cooperatives", "assessments", "results")
@@ -61,14 +62,14 @@ class Reports(Repository):
         members = "SELECT u.id FROM users u JOIN cooperatives c ON c.id = u.coop_id WHERE c.province = ?"
         of_user = f"AND user_id IN ({members})" if province else ""
         users = await self.db.first(
-            "SELECT count(*) AS users, sum(subscribed = 1 AND blocked_at IS NULL) AS reachable, "
-            "sum(blocked_at IS NOT NULL) AS blocked FROM users "
+            "SELECT count(*) AS users, count(*) FILTER (WHERE subscribed = 1 AND blocked_at IS NULL) AS reachable, "
+            "count(*) FILTER (WHERE blocked_at IS NOT NULL) AS blocked FROM users "
             + (f"WHERE id IN ({members})" if province else ""),
             params,
         )
         coops = await self.db.first(f"SELECT count(*) AS n FROM cooperatives c {coop_filter}", params)
         per_day = await self.db.all(
-            "SELECT substr(asked_at, 1, 10) AS day, count(*) AS asked, sum(decision = 'answer') AS answered "
+            "SELECT substr(asked_at, 1, 10) AS day, count(*) AS asked, count(*) FILTER (WHERE decision = 'answer') AS answered "
             f"FROM questions WHERE 1 = 1 {of_user} GROUP BY day ORDER BY day DESC LIMIT 7",
             params,
         )
@@ -82,13 +83,15 @@ class Reports(Repository):
             "WHERE b.coop_id = a.coop_id AND b.status = 'done' ORDER BY b.finished_at DESC, b.id DESC LIMIT 1)"
         )
         by_level = await self.db.all(
-            f"SELECT l.level, l.level_name, count(*) AS n FROM ({latest}) l JOIN cooperatives c ON c.id = l.coop_id "
+            f"SELECT l.level, min(l.level_name) AS level_name, count(*) AS n FROM ({latest}) l JOIN cooperatives c ON c.id = l.coop_id "
             f"{coop_filter} GROUP BY l.level ORDER BY l.level",
             params,
         )
         by_province = await self.db.all(
-            f"SELECT c.province, count(*) AS n, round(avg(l.overall), 1) AS mean FROM ({latest}) l "
-            f"JOIN cooperatives c ON c.id = l.coop_id {coop_filter} GROUP BY c.province ORDER BY n DESC LIMIT 10",
+            "SELECT c.province, count(*) AS n, "
+            "CAST(round(CAST(avg(l.overall) AS NUMERIC), 1) AS DOUBLE PRECISION) AS mean "
+            f"FROM ({latest}) l "
+            f"JOIN cooperatives c ON c.id = l.coop_id {coop_filter} GROUP BY c.province ORDER BY n DESC, c.province LIMIT 10",
             params,
         )
         deliveries = await self.db.all(
@@ -112,7 +115,8 @@ class Reports(Repository):
         answer, and the share rated 👍 among those rated."""
         where, params = ("WHERE province = ?", (province,)) if province else ("", ())
         rows = await self.db.all(
-            f"SELECT province, status, asked_at, answered_at, rating FROM handoffs {where}", params
+            f"SELECT province, status, asked_at, answered_at, rating FROM handoffs {where} ORDER BY id",
+            params,
         )
         by_province: dict[str, list[dict[str, Any]]] = {}
         for row in rows:

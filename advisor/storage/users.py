@@ -13,20 +13,18 @@ class Users(Repository):
     async def touch(self, user_id: int, chat_id: int, language: str, username: str | None = None) -> User:
         """Record that a user was seen; creates them on first contact with `language`."""
         stamp = now()
-        async with self.db.transaction() as db:
-            async with db.execute(
-                "INSERT OR IGNORE INTO users (id, chat_id, language, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?, ?)",
+        async with self.db.transaction() as tx:
+            inserted = await tx.write(
+                "INSERT INTO users (id, chat_id, language, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (user_id, chat_id, language, stamp, stamp),
-            ) as cursor:
-                is_new = cursor.rowcount == 1
-            async with db.execute(
+            )
+            row = await tx.first(
                 "UPDATE users SET chat_id = ?, last_seen = ?, blocked_at = NULL, "
                 "username = coalesce(?, username) WHERE id = ? RETURNING *",
                 (chat_id, stamp, username, user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-        return User(**dict(row), is_new=is_new)
+            )
+        return User(**row, is_new=inserted == 1)
 
     async def seen(self, user_id: int, chat_id: int, username: str | None = None) -> None:
         """A known user's visit (written behind the reply); never recreates an erased row."""
@@ -42,7 +40,7 @@ class Users(Repository):
 
     async def by_username(self, username: str) -> User | None:
         row = await self.db.first(
-            "SELECT * FROM users WHERE username = ? COLLATE NOCASE", (username.lstrip("@"),)
+            f"SELECT * FROM users WHERE {self.db.nocase_equals('username')}", (username.lstrip("@"),)
         )
         return User(**row) if row else None
 

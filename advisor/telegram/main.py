@@ -17,7 +17,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application
 
-from advisor.config import ConfigError, load_settings
+from advisor.config import ConfigError, load_settings, redact
 from advisor.records import StoreError
 from advisor.telegram import webhook
 from advisor.telegram.app import build_application
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(app, args))
     except StoreError as exc:  # read-only, locked by another process, not a database ...
-        print(f"the bot cannot start: {exc} (ADVISOR_DB={settings.db_path})", file=sys.stderr)
+        print(f"the bot cannot start: {exc} (ADVISOR_DB={redact(settings.database)})", file=sys.stderr)
         return EXIT_DATABASE
     return 0
 

@@ -139,6 +139,12 @@ def button_data(message: SentMessage, label: str, exact: bool = False) -> str:
     raise AssertionError(f"no button {label!r} in {[t for t, _ in buttons(message)]}")
 
 
-def settings_for(tmp: Path, **changes: Any) -> Settings:
+def settings_for(tmp: Path, database: Path | str | None = None, **changes: Any) -> Settings:
+    """Settings for a test bot over `database`: an SQLite file (default: one in `tmp`) or a
+    PostgreSQL URL (the `database` fixture gives one of each)."""
     base = Settings(token="123456:TEST-TOKEN", db_path=tmp / "advisor.db", knowledge_dir=Path("knowledge"))
+    if isinstance(database, str):
+        base = replace(base, db_url=database)
+    elif database is not None:
+        base = replace(base, db_path=database)
     return replace(base, **changes)

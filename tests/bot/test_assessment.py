@@ -129,8 +129,8 @@ async def test_back_at_first_question_and_back_then_change(bot: BotHarness) -> N
     assert len(rows) == 2 and rows[0]["question_id"] == rows[1]["question_id"]  # append-only log
 
 
-async def test_pause_and_restart_in_the_middle_resumes(tmp_path: Path, real_kb) -> None:
-    settings = settings_for(tmp_path, admins=frozenset({ADMIN}))
+async def test_pause_and_restart_in_the_middle_resumes(tmp_path: Path, database: Path | str, real_kb) -> None:
+    settings = settings_for(tmp_path, database, admins=frozenset({ADMIN}))
     first = await BotHarness.start(settings, real_kb)
     await register(first, MEMBER)
     [intro] = await first.say(MEMBER, "/assess")

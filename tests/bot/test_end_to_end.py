@@ -1,4 +1,6 @@
-"""`python bot.py` as a real process against the Bot API emulator over HTTP (long polling)."""
+"""`python bot.py` as a real process against the Bot API emulator over HTTP (long polling).
+
+The tests that take `database` run on SQLite and on PostgreSQL (ADVISOR_DB a URL)."""
 
 from __future__ import annotations
 
@@ -59,10 +61,10 @@ async def _start_bot(
     )
 
 
-async def test_bot_process_answers_over_real_http(tmp_path: Path) -> None:
+async def test_bot_process_answers_over_real_http(tmp_path: Path, database: Path | str) -> None:
     state = BotApiState()
     async with serve(state) as url:
-        process = await _start_bot(tmp_path, state, url)
+        process = await _start_bot(tmp_path, state, url, settings={"ADVISOR_DB": str(database)})
         try:
             state.user_says(USER, "/start", first_name="Hoa")
             greeting = await state.wait_for_message(USER, timeout=30)
@@ -79,7 +81,9 @@ async def test_bot_process_answers_over_real_http(tmp_path: Path) -> None:
     assert "update user=4242 kind=command outcome=start" in log and state.token not in log
 
 
-async def test_an_update_the_library_cannot_parse_does_not_wedge_polling(tmp_path: Path) -> None:
+async def test_an_update_the_library_cannot_parse_does_not_wedge_polling(
+    tmp_path: Path, database: Path | str
+) -> None:
     """A poll from an older Bot API server (fields python-telegram-bot 22 requires are missing)
     comes first in the batch; the next user's /help is still answered, and the bad update is
     logged once with its id."""
@@ -97,7 +101,7 @@ async def test_an_update_the_library_cannot_parse_does_not_wedge_polling(tmp_pat
     async with serve(state) as url:
         bad = state.updates.push("poll", old_poll)
         state.user_says(USER, "/help")
-        process = await _start_bot(tmp_path, state, url)
+        process = await _start_bot(tmp_path, state, url, settings={"ADVISOR_DB": str(database)})
         try:
             help_text = await state.wait_for_message(USER, timeout=30)
             assert "/assess" in help_text.text
@@ -179,7 +183,9 @@ async def test_a_database_locked_at_start_stops_the_bot_with_one_line(tmp_path: 
     assert "Traceback" not in log and "the bot cannot start" in log and "locked" in log
 
 
-async def test_eight_queued_questions_and_help_are_all_answered_in_order(tmp_path: Path) -> None:
+async def test_eight_queued_questions_and_help_are_all_answered_in_order(
+    tmp_path: Path, database: Path | str
+) -> None:
     """A phone back online: nine messages waiting before the bot even polls."""
     state = BotApiState()
     questions = [
@@ -193,7 +199,9 @@ async def test_eight_queued_questions_and_help_are_all_answered_in_order(tmp_pat
         for text, _ in questions:
             state.user_says(USER, text)
         state.user_says(USER, "/help")
-        process = await _start_bot(tmp_path, state, url, asyncio.subprocess.DEVNULL)
+        process = await _start_bot(
+            tmp_path, state, url, asyncio.subprocess.DEVNULL, settings={"ADVISOR_DB": str(database)}
+        )
         try:
             for _ in range(300):
                 texts = [m.text or "" for m in state.messages(USER)]

@@ -5,6 +5,9 @@ the officer's role and province and can rate it; a second officer cannot take it
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+
+import pytest
 
 from advisor.config import Settings
 from advisor.handoff import recipients
@@ -14,6 +17,12 @@ from tests.bot.conftest import ADMIN, MEMBER
 from tests.bot.harness import BotHarness, buttons, settings_for
 
 HUE_OFFICER, HUE_OFFICER_2, HANOI_OFFICER = 701, 702, 703
+
+
+@pytest.fixture
+def bot_database(database: Path | str) -> Path | str:
+    """The whole exchange on both backends."""
+    return database
 
 
 async def _officers(bot: BotHarness) -> None:
@@ -145,10 +154,10 @@ async def test_an_officer_releases_or_transfers_a_question(bot: BotHarness) -> N
     assert "#1" in prompt.text
 
 
-async def test_a_restart_in_the_middle_loses_nothing(tmp_path, real_kb) -> None:
+async def test_a_restart_in_the_middle_loses_nothing(tmp_path, database, real_kb) -> None:
     """The question waiting for confirmation, the claim and the typed answer are stored: after
     a restart the member can still send and the officer can still deliver."""
-    settings = settings_for(tmp_path, admins=frozenset({ADMIN}))
+    settings = settings_for(tmp_path, database, admins=frozenset({ADMIN}))
     bot = await BotHarness.start(settings, real_kb)
     await _officers(bot)
     await _member_of_hue(bot)

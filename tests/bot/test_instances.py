@@ -1,6 +1,6 @@
 """Two bot instances on one database: one broadcast sender between them, and when the sending
 instance stops mid-broadcast the other takes over, without sending any row twice; knowledge
-applied on one instance is followed by the other."""
+applied on one instance is followed by the other. Both on each backend (the `database` fixture)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ RECIPIENTS = range(5000, 5060)
 
 
 async def test_one_sender_across_instances_and_a_takeover_without_duplicates(
-    tmp_path: Path, real_kb: KnowledgeBase
+    tmp_path: Path, database: Path | str, real_kb: KnowledgeBase
 ) -> None:
     state = BotApiState()
-    settings = settings_for(tmp_path, broadcast_rate=20.0)
+    settings = settings_for(tmp_path, database, broadcast_rate=20.0)
     first = await BotHarness.start(settings, real_kb, state)
     second = await BotHarness.start(settings, real_kb, state)
     try:
@@ -71,14 +71,15 @@ async def test_one_sender_across_instances_and_a_takeover_without_duplicates(
 
 
 async def test_knowledge_applied_on_one_instance_is_followed_by_the_other(
-    tmp_path: Path, real_kb: KnowledgeBase
+    tmp_path: Path, database: Path | str, real_kb: KnowledgeBase
 ) -> None:
+    """On PostgreSQL too: the version's files travel as BYTEA and come back byte for byte."""
     state = BotApiState()
     bots = []
     for name in ("a", "b"):
         folder = tmp_path / f"knowledge-{name}"
         shutil.copytree(KNOWLEDGE, folder)
-        settings = settings_for(tmp_path, admins=frozenset({ADMIN}), knowledge_dir=folder)
+        settings = settings_for(tmp_path, database, admins=frozenset({ADMIN}), knowledge_dir=folder)
         bots.append(await BotHarness.start(settings, real_kb, state))
     first, second = bots
     try:

@@ -119,10 +119,11 @@ async def test_two_admins_cannot_interleave(kb_bot: BotHarness) -> None:
     assert "5 triệu" in await _answer(bot)
 
 
-async def test_a_preview_survives_a_restart(tmp_path: Path, real_kb) -> None:
+async def test_a_preview_survives_a_restart(tmp_path: Path, database: Path | str, real_kb) -> None:
+    """On both backends: the preview's files are kept in the database (a BLOB / BYTEA)."""
     folder = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, folder)
-    settings = settings_for(tmp_path, admins=frozenset({ADMIN}), knowledge_dir=folder)
+    settings = settings_for(tmp_path, database, admins=frozenset({ADMIN}), knowledge_dir=folder)
     bot = await BotHarness.start(settings, real_kb)
     [preview] = await bot.send_document(ADMIN, _fees_file(), "tm_filing.yaml")
     await bot.stop()
@@ -131,6 +132,7 @@ async def test_a_preview_survives_a_restart(tmp_path: Path, real_kb) -> None:
         [applied] = await bot.press(ADMIN, preview, "Áp dụng")
         assert "phiên bản #2" in applied.text
         assert "2.720.000đ" in await _answer(bot)
+        assert read_folder(folder).files[FEES] == _fees_file()  # byte for byte through the database
     finally:
         await bot.stop()
 

@@ -134,10 +134,12 @@ async def test_blocked_users_are_recorded_and_unsubscribed(tmp_path: Path, real_
     await bot.stop()
 
 
-async def test_429_waits_and_retries_without_losing_or_duplicating(tmp_path: Path, real_kb) -> None:
+async def test_429_waits_and_retries_without_losing_or_duplicating(
+    tmp_path: Path, database: Path | str, real_kb
+) -> None:
     state = BotApiState(global_rate=Rate(5, 1.0))
     bot = await BotHarness.start(
-        settings_for(tmp_path, admins=frozenset({ADMIN}), broadcast_rate=1000.0), real_kb, state
+        settings_for(tmp_path, database, admins=frozenset({ADMIN}), broadcast_rate=1000.0), real_kb, state
     )
     await make_members(bot, 8)
     await compose(bot, ADMIN, "Nhiều người nhận")
@@ -149,8 +151,10 @@ async def test_429_waits_and_retries_without_losing_or_duplicating(tmp_path: Pat
     await bot.stop()
 
 
-async def test_durable_resume_after_the_sender_is_killed(tmp_path: Path, real_kb) -> None:
-    settings = settings_for(tmp_path, admins=frozenset({ADMIN}), broadcast_rate=20.0)
+async def test_durable_resume_after_the_sender_is_killed(
+    tmp_path: Path, database: Path | str, real_kb
+) -> None:
+    settings = settings_for(tmp_path, database, admins=frozenset({ADMIN}), broadcast_rate=20.0)
     state = BotApiState()
     first = await BotHarness.start(settings, real_kb, state)
     await make_members(first, 30)

@@ -16,18 +16,17 @@ from advisor.records import Audience
 from advisor.storage import Store
 from tests.bot.conftest import ADMIN, OFFICER
 from tests.bot.harness import BotHarness, button_data, buttons, settings_for
-from tests.bot.privacy_scan import traces
+from tests.bot.privacy_scan import traces_in
 from tests.bot.test_assessment import answer_all, register
 
 PERSON = 4321
 
 
-@pytest.fixture
-async def fresh(tmp_path: Path, real_kb: KnowledgeBase) -> AsyncIterator[BotHarness]:
-    """The bot, with people who have not decided on the privacy notice yet."""
-    harness = await BotHarness.start(
+async def _fresh(tmp_path: Path, database: Path | str | None, real_kb: KnowledgeBase) -> BotHarness:
+    return await BotHarness.start(
         settings_for(
             tmp_path,
+            database,
             admins=frozenset({ADMIN}),
             officers=frozenset({OFFICER}),
             operator_name="Liên minh HTX tỉnh Vĩnh Long",
@@ -36,12 +35,24 @@ async def fresh(tmp_path: Path, real_kb: KnowledgeBase) -> AsyncIterator[BotHarn
         real_kb,
         consent=False,
     )
+
+
+@pytest.fixture
+async def fresh(tmp_path: Path, real_kb: KnowledgeBase) -> AsyncIterator[BotHarness]:
+    """The bot, with people who have not decided on the privacy notice yet."""
+    harness = await _fresh(tmp_path, None, real_kb)
     yield harness
     await harness.stop()
 
 
-def db_of(bot: BotHarness) -> Path:
-    return bot.runtime.settings.db_path
+@pytest.fixture
+async def fresh_both(
+    tmp_path: Path, database: Path | str, real_kb: KnowledgeBase
+) -> AsyncIterator[BotHarness]:
+    """The same on each backend: withdrawal and erasure, scanned for traces on PostgreSQL too."""
+    harness = await _fresh(tmp_path, database, real_kb)
+    yield harness
+    await harness.stop()
 
 
 async def agree(bot: BotHarness, user: int) -> None:
@@ -62,7 +73,7 @@ async def test_start_shows_the_notice_with_consent_buttons_and_stores_nothing(fr
     assert "Hoa" in greeting.text and "Liên minh HTX tỉnh Vĩnh Long" in greeting.text
     assert any("Đăng ký nhãn hiệu" in label for label in labels)  # browsing needs no consent
     assert await fresh.runtime.store.users.get(PERSON) is None
-    assert traces(db_of(fresh), PERSON, ("hoa_htx", "Hoa")) == []
+    assert await traces_in(fresh.runtime.store.db, PERSON, ("hoa_htx", "Hoa")) == []
     [details] = await fresh.press(PERSON, greeting, "Xem chi tiết")
     assert "91/2025/QH15" in details.text and "dulieu@lmhtx.example.vn" in details.text
     assert "Bạn chưa đồng ý" in details.text
@@ -82,12 +93,12 @@ async def test_without_consent_a_question_is_answered_and_logged_unlinked(fresh:
     assert "Đồng ý" in [label for label, _ in buttons(notice)][0]
     rows = await fresh.runtime.store.reports.export("questions")
     assert [(r["user_id"], r["text"]) for r in rows] == [(None, "le phi dang ky nhan hieu")]
-    assert traces(db_of(fresh), PERSON, ("hoa_htx",)) == []
+    assert await traces_in(fresh.runtime.store.db, PERSON, ("hoa_htx",)) == []
     [again] = await fresh.say(PERSON, "chu ky so la gi")  # asked once, not at every message
     assert "Đồng ý" not in str(buttons(again))
     await fresh.press(PERSON, answer, "👍")  # a vote counts, nobody named
     assert (await fresh.runtime.store.feedback.disliked()) == []
-    assert traces(db_of(fresh), PERSON) == []
+    assert await traces_in(fresh.runtime.store.db, PERSON) == []
 
 
 async def test_a_feature_that_keeps_data_asks_for_consent_then_works(fresh: BotHarness) -> None:
@@ -120,33 +131,33 @@ async def test_refusing_keeps_nothing_and_questions_still_work(fresh: BotHarness
     [greeting] = await fresh.say(PERSON, "/start")
     [reply] = await fresh.press(PERSON, greeting, "Không đồng ý")
     assert "vẫn hỏi đáp được" in reply.text
-    assert traces(db_of(fresh), PERSON) == []  # a stranger's refusal is not stored either
+    assert await traces_in(fresh.runtime.store.db, PERSON) == []  # a stranger's refusal is not stored either
     [answer] = await fresh.say(PERSON, "le phi dang ky nhan hieu")  # no prompt again
     assert "1.360.000" in answer.text
 
 
-async def test_withdrawing_leaves_people_out_of_exports_and_notices(fresh: BotHarness) -> None:
-    await agree(fresh, PERSON)
-    await register(fresh, PERSON)
-    await assess(fresh, PERSON)
-    rows = await fresh.runtime.store.reports.export("assessments")
+async def test_withdrawing_leaves_people_out_of_exports_and_notices(fresh_both: BotHarness) -> None:
+    await agree(fresh_both, PERSON)
+    await register(fresh_both, PERSON)
+    await assess(fresh_both, PERSON)
+    rows = await fresh_both.runtime.store.reports.export("assessments")
     assert rows and {r["user_id"] for r in rows} == {PERSON}
-    [notice] = await fresh.say(PERSON, "/privacy")
+    [notice] = await fresh_both.say(PERSON, "/privacy")
     assert "Bạn đã đồng ý" in notice.text
-    [reply] = await fresh.press(PERSON, notice, "Rút lại")
+    [reply] = await fresh_both.press(PERSON, notice, "Rút lại")
     assert "rút lại sự đồng ý" in reply.text
-    assert [c.decision for c in await fresh.runtime.store.consents.history(PERSON)] == [
+    assert [c.decision for c in await fresh_both.runtime.store.consents.history(PERSON)] == [
         "granted",
         "withdrawn",
     ]
-    reports = fresh.runtime.store.reports
+    reports = fresh_both.runtime.store.reports
     assert {r["user_id"] for r in await reports.export("assessments")} == {None}
     assert {r["user_id"] for r in await reports.export("results")} == {None}
     assert all(r["id"] != PERSON for r in await reports.export("users"))
-    assert await fresh.runtime.store.broadcasts.recipients(Audience()) == []
-    [officer_doc] = await fresh.say(OFFICER, "/export assessments")
+    assert await fresh_both.runtime.store.broadcasts.recipients(Audience()) == []
+    [officer_doc] = await fresh_both.say(OFFICER, "/export assessments")
     assert str(PERSON) not in officer_doc.document.decode("utf-8-sig")
-    [needed] = await fresh.say(PERSON, "/assess")  # features need consent again
+    [needed] = await fresh_both.say(PERSON, "/assess")  # features need consent again
     assert "cần bạn đồng ý" in needed.text
 
 
@@ -167,47 +178,49 @@ async def test_mydata_sends_a_document_with_the_persons_own_data(fresh: BotHarne
     assert "Dữ liệu trợ lý lưu về bạn" in document.caption and "HTX Tân Phú" in document.caption
 
 
-async def test_forget_asks_first_then_erases_everything_but_the_unlinked_answers(fresh: BotHarness) -> None:
-    await fresh.say(PERSON, "/start", first_name="Hoa", username="hoa_htx")
-    await agree(fresh, PERSON)
-    await register(fresh, PERSON)
-    await fresh.say(PERSON + 1, "/privacy")
-    await agree(fresh, PERSON + 1)
-    code = (await fresh.runtime.store.coops.of_user(PERSON)).invite_code
-    await fresh.say(PERSON + 1, f"/start join_{code}")  # two members: no question about the profile
-    await assess(fresh, PERSON)
-    await fresh.say(PERSON, "giá vàng hôm nay")
-    [confirm] = await fresh.say(PERSON, "/forget")
+async def test_forget_asks_first_then_erases_everything_but_the_unlinked_answers(
+    fresh_both: BotHarness,
+) -> None:
+    await fresh_both.say(PERSON, "/start", first_name="Hoa", username="hoa_htx")
+    await agree(fresh_both, PERSON)
+    await register(fresh_both, PERSON)
+    await fresh_both.say(PERSON + 1, "/privacy")
+    await agree(fresh_both, PERSON + 1)
+    code = (await fresh_both.runtime.store.coops.of_user(PERSON)).invite_code
+    await fresh_both.say(PERSON + 1, f"/start join_{code}")  # two members: no question about the profile
+    await assess(fresh_both, PERSON)
+    await fresh_both.say(PERSON, "giá vàng hôm nay")
+    [confirm] = await fresh_both.say(PERSON, "/forget")
     assert "Không thể hoàn tác" in confirm.text
-    [cancelled] = await fresh.press(PERSON, confirm, "Không xóa")
-    assert "Không xóa gì" in cancelled.text and await fresh.runtime.store.users.get(PERSON) is not None
-    [confirm] = await fresh.say(PERSON, "/forget")
-    [done] = await fresh.press(PERSON, confirm, "Xóa dữ liệu của tôi")
+    [cancelled] = await fresh_both.press(PERSON, confirm, "Không xóa")
+    assert "Không xóa gì" in cancelled.text and await fresh_both.runtime.store.users.get(PERSON) is not None
+    [confirm] = await fresh_both.say(PERSON, "/forget")
+    [done] = await fresh_both.press(PERSON, confirm, "Xóa dữ liệu của tôi")
     assert "Đã xóa dữ liệu cá nhân" in done.text
-    assert traces(db_of(fresh), PERSON, ("hoa_htx",)) == []
-    answers = await fresh.runtime.store.reports.export("assessments")
+    assert await traces_in(fresh_both.runtime.store.db, PERSON, ("hoa_htx",)) == []
+    answers = await fresh_both.runtime.store.reports.export("assessments")
     assert answers and {r["user_id"] for r in answers} == {None}  # the cooperative keeps them
-    audit = await fresh.runtime.store.reports.export("audit")
+    audit = await fresh_both.runtime.store.reports.export("audit")
     assert [(r["action"], r["user_id"]) for r in audit if r["action"] == "erasure"] == [("erasure", None)]
-    [again] = await fresh.say(PERSON, "le phi dang ky nhan hieu")  # a stranger again, still answered
-    assert "1.360.000" in again.text and traces(db_of(fresh), PERSON) == []
+    [again] = await fresh_both.say(PERSON, "le phi dang ky nhan hieu")  # a stranger again, still answered
+    assert "1.360.000" in again.text and await traces_in(fresh_both.runtime.store.db, PERSON) == []
 
 
-async def test_the_only_member_decides_about_the_profile(fresh: BotHarness) -> None:
+async def test_the_only_member_decides_about_the_profile(fresh_both: BotHarness) -> None:
     names = {PERSON: "HTX Một", PERSON + 1: "HTX Hai"}
     for person in (PERSON, PERSON + 1):
-        await agree(fresh, person)
-        await register(fresh, person, name=names[person])
-        await assess(fresh, person)
+        await agree(fresh_both, person)
+        await register(fresh_both, person, name=names[person])
+        await assess(fresh_both, person)
     for person, choice in ((PERSON, "Xóa cả hồ sơ HTX"), (PERSON + 1, "Giữ hồ sơ HTX")):
-        [confirm] = await fresh.say(person, "/forget")
-        [question] = await fresh.press(person, confirm, "Xóa dữ liệu của tôi")
+        [confirm] = await fresh_both.say(person, "/forget")
+        [question] = await fresh_both.press(person, confirm, "Xóa dữ liệu của tôi")
         assert "thành viên duy nhất" in question.text and names[person] in question.text
-        await fresh.press(person, question, choice)
-        assert traces(db_of(fresh), person) == []
-    coops = await fresh.runtime.store.reports.export("cooperatives")
+        await fresh_both.press(person, question, choice)
+        assert await traces_in(fresh_both.runtime.store.db, person) == []
+    coops = await fresh_both.runtime.store.reports.export("cooperatives")
     assert [c["name"] for c in coops] == ["HTX Hai"]  # kept, without its person
-    answers = await fresh.runtime.store.reports.export("assessments")
+    answers = await fresh_both.runtime.store.reports.export("assessments")
     assert answers and {r["cooperative"] for r in answers} == {"HTX Hai"}
 
 
@@ -262,7 +275,7 @@ async def test_forged_privacy_buttons_are_refused(fresh: BotHarness) -> None:
     for data in (f"{version}:cs:x:1", f"{version}:cs", f"{version}:fg:boom", f"{version}:fg"):
         await fresh.press_data(PERSON, greeting, data, forge=True)
         assert fresh.last_answer() == fresh.runtime.kb.ui.get("button_invalid")
-    assert traces(db_of(fresh), PERSON) == []
+    assert await traces_in(fresh.runtime.store.db, PERSON) == []
 
 
 async def test_the_running_bot_purges_what_is_past_retention(tmp_path: Path, real_kb: KnowledgeBase) -> None:

@@ -1,6 +1,7 @@
 """Two `python bot.py` instances in webhook mode on one database, as behind a load balancer:
 either answers any update, /health reports each instance and who runs the background jobs,
-a request without the secret is refused, and an unparseable update is acknowledged."""
+a request without the secret is refused, and an unparseable update is acknowledged. On both
+backends (the `database` fixture)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ async def _healthy(
     raise AssertionError(f"instance on port {port} never became healthy:\n{log.read_text()[-3000:]}")
 
 
-async def test_two_webhook_instances_share_the_work(tmp_path: Path) -> None:
+async def test_two_webhook_instances_share_the_work(tmp_path: Path, database: Path | str) -> None:
+    """On each backend: with PostgreSQL this is issue 17's two-instance test."""
     state = BotApiState()
     ports = [_free_port(), _free_port()]
     while ports[1] == ports[0]:
@@ -53,6 +55,7 @@ async def test_two_webhook_instances_share_the_work(tmp_path: Path) -> None:
                 state,
                 url,
                 log.fileno(),
+                settings={"ADVISOR_DB": str(database)},
                 extra_args=(
                     "--webhook-url",
                     "https://bot.example.org",

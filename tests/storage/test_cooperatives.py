@@ -7,8 +7,8 @@ from advisor.storage import Store
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    opened = await Store.open(tmp_path / "a.db")
+async def store(database: Path | str):
+    opened = await Store.open(database)
     yield opened
     await opened.close()
 
@@ -41,8 +41,8 @@ async def test_answers_are_logged_once_and_never_rewritten(store: Store) -> None
     [done] = await store.assessments.history(coop.id)
     assert done.status == "done" and done.pillar_scores == {"p": 75.0}
     with pytest.raises(StoreError):
-        async with store.db.transaction() as db:
-            await db.execute("DELETE FROM answers")
+        async with store.db.transaction() as tx:
+            await tx.write("DELETE FROM answers")
     assert len(await store.reports.export("assessments")) == 2
 
 

@@ -1,3 +1,4 @@
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -19,6 +20,19 @@ async def test_open_creates_folder_and_migrates(tmp_path: Path) -> None:
     again = await Store.open(tmp_path / "sub" / "advisor.db")  # idempotent on reopen
     assert await again.schema_version() == len(MIGRATIONS)
     await again.close()
+
+
+async def test_instances_opening_a_new_file_together_migrate_it_once(tmp_path: Path) -> None:
+    """Bot instances started together on a new file each read version 0 first; the number is
+    read again under the write lock, so none applies a migration twice ("already exists")."""
+    for attempt in range(3):
+        path = tmp_path / f"a{attempt}.db"
+        stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
+        try:
+            assert {await store.schema_version() for store in stores} == {len(MIGRATIONS)}
+        finally:
+            for store in stores:
+                await store.close()
 
 
 async def test_unusable_path_is_a_store_error(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from advisor.storage import Store
 
 
-async def test_two_officers_claiming_at_once_from_two_instances_one_wins(tmp_path: Path) -> None:
-    first, second = await Store.open(tmp_path / "a.db"), await Store.open(tmp_path / "a.db")
+async def test_two_officers_claiming_at_once_from_two_instances_one_wins(database: Path | str) -> None:
+    first, second = await Store.open(database), await Store.open(database)
     try:
         handoff, created = await first.handoffs.ask(1, 1, "Huế", "nhà màng?", "Hoa")
         assert created and handoff.asker == "Hoa"
@@ -26,8 +26,8 @@ async def test_two_officers_claiming_at_once_from_two_instances_one_wins(tmp_pat
         await second.close()
 
 
-async def test_one_follow_up_back_to_the_same_officer_and_its_answer_kept_apart(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "a.db")
+async def test_one_follow_up_back_to_the_same_officer_and_its_answer_kept_apart(database: Path | str) -> None:
+    store = await Store.open(database)
     handoff, _ = await store.handoffs.ask(1, 1, "Huế", "nhà màng?")
     await store.handoffs.claim(handoff.id, 701, "An")
     await store.handoffs.answer(handoff.id, 701, "dưới 500 m²", "dưới 500 m²", "Cán bộ – Huế")
@@ -46,8 +46,8 @@ async def test_one_follow_up_back_to_the_same_officer_and_its_answer_kept_apart(
     await store.close()
 
 
-async def test_a_transfer_reopens_the_question_in_the_other_province(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "a.db")
+async def test_a_transfer_reopens_the_question_in_the_other_province(database: Path | str) -> None:
+    store = await Store.open(database)
     handoff, _ = await store.handoffs.ask(1, 1, "Huế", "gạo Hà Nội?")
     await store.handoffs.claim(handoff.id, 701, "An")
     assert not await store.handoffs.move(handoff.id, "Huế")  # already there

@@ -14,15 +14,18 @@ from advisor.config import Settings
 from advisor.records import Audience, StoreError
 from advisor.storage import Store
 from advisor.storage.migrations import MIGRATIONS
-from tests.bot.privacy_scan import traces
+from advisor.storage.postgres_migrations import POSTGRES_MIGRATIONS, VERSION_TABLE
+from tests import postgres
+from tests.bot.privacy_scan import traces_in
 
 A, B = 31001, 31002
 """People whose ids cannot be mistaken for part of a time or a count when the tables are scanned."""
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    opened = await Store.open(tmp_path / "a.db")
+async def store(database: Path | str):
+    """A store on each backend (the `database` fixture)."""
+    opened = await Store.open(database)
     yield opened
     await opened.close()
 
@@ -65,7 +68,7 @@ async def test_answers_stay_append_only_and_their_author_is_a_separate_link(stor
     assert [a["question_id"] for a in data["answers"]] == ["a", "b"]
 
 
-async def test_erasure_unlinks_answers_records_it_and_leaves_no_trace(store: Store, tmp_path: Path) -> None:
+async def test_erasure_unlinks_answers_records_it_and_leaves_no_trace(store: Store) -> None:
     coop_id = await member_with_answers(store, A)
     await member_with_answers(store, B, coop_id)
     await store.questions.log(A, f"tôi là user{A}, hỏi về thuế", "", "decline", None, 0.0, "k")
@@ -75,7 +78,7 @@ async def test_erasure_unlinks_answers_records_it_and_leaves_no_trace(store: Sto
     broadcast, _ = await store.broadcasts.create(99, 99, "Thông báo", "Thông báo", Audience(), None)
     erasure = await store.personal.erase(A)
     assert (erasure.answers_unlinked, erasure.coop_deleted) == (2, False)
-    assert traces(tmp_path / "a.db", A, (f"user{A}",)) == []
+    assert await traces_in(store.db, A, (f"user{A}",)) == []
     rows = await store.db.all("SELECT * FROM answers")
     assert len(rows) == 4  # the cooperative's record is whole
     assert await store.db.all("SELECT coop_id, answers_unlinked, coop_deleted FROM erasures") == [
@@ -89,7 +92,7 @@ async def test_erasure_unlinks_answers_records_it_and_leaves_no_trace(store: Sto
         await store.db.write("DELETE FROM erasures")
 
 
-async def test_deleting_the_profile_of_its_only_member(store: Store, tmp_path: Path) -> None:
+async def test_deleting_the_profile_of_its_only_member(store: Store) -> None:
     kept = await member_with_answers(store, A)
     gone = await member_with_answers(store, B)
     assert await store.personal.sole_coop(B) is not None
@@ -100,7 +103,7 @@ async def test_deleting_the_profile_of_its_only_member(store: Store, tmp_path: P
         await store.db.write("DELETE FROM answers WHERE coop_id = ?", (kept,))
     coop = await store.coops.create(A, "HTX mới", "Huế", "trade", 3)
     assert coop.id not in (kept, gone)  # ids are never reused, so an erasure record names one profile
-    assert traces(tmp_path / "a.db", B, (f"user{B}",)) == []
+    assert await traces_in(store.db, B, (f"user{B}",)) == []
 
 
 async def test_purge_unlinks_old_questions_and_prunes_finished_deliveries(store: Store) -> None:
@@ -129,20 +132,24 @@ async def test_purge_unlinks_old_questions_and_prunes_finished_deliveries(store:
     assert (again.questions_unlinked, again.deliveries_deleted) == (0, 0)
 
 
+FILLED_LOG = (
+    "INSERT INTO users (id, chat_id, first_seen, last_seen) VALUES (5, 5, 't', 't');"
+    "INSERT INTO cooperatives VALUES (1, 'HTX', 'Huế', 'trade', 3, 'code', 5, 't', 't');"
+    "UPDATE users SET coop_id = 1;"
+    "INSERT INTO assessments (id, coop_id, user_id, version, status, started_at) "
+    "VALUES (1, 1, 5, 'q', 'open', 't');"
+    "INSERT INTO answers VALUES (1, 1, 1, 5, 'a', 2, 3, 't');"
+    "INSERT INTO feedback VALUES (5, 'e', 1, 't');"
+)
+"""A member's answer and vote as the schema before migration 9 kept them (either backend)."""
+
+
 async def test_migration_moves_authors_out_of_a_filled_log(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = sqlite3.connect(path, isolation_level=None)
     for number, script in enumerate(MIGRATIONS[:5], start=1):
         old.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
-    old.executescript(
-        "INSERT INTO users (id, chat_id, first_seen, last_seen) VALUES (5, 5, 't', 't');"
-        "INSERT INTO cooperatives VALUES (1, 'HTX', 'Huế', 'trade', 3, 'code', 5, 't', 't');"
-        "UPDATE users SET coop_id = 1;"
-        "INSERT INTO assessments (id, coop_id, user_id, version, status, started_at) "
-        "VALUES (1, 1, 5, 'q', 'open', 't');"
-        "INSERT INTO answers VALUES (1, 1, 1, 5, 'a', 2, 3, 't');"
-        "INSERT INTO feedback VALUES (5, 'e', 1, 't');"
-    )
+    old.executescript(FILLED_LOG)
     old.close()
     store = await Store.open(path)
     try:
@@ -160,3 +167,51 @@ async def test_migration_moves_authors_out_of_a_filled_log(tmp_path: Path) -> No
             await store.db.write("DELETE FROM answers")
     finally:
         await store.close()
+
+
+async def test_postgresql_migration_moves_authors_out_of_a_filled_log() -> None:
+    """The same on PostgreSQL: a database at migration 8 with an answer and a vote, then 9."""
+    if postgres.SERVER is None:
+        pytest.skip(postgres.SKIP_REASON)
+    import asyncpg
+
+    url = await postgres.create_database(migrated=False)
+    try:
+        old = await asyncpg.connect(url)
+        try:
+            await old.execute(VERSION_TABLE)
+            for number, script in enumerate(POSTGRES_MIGRATIONS[:8], start=1):
+                await old.execute(script)
+                await old.execute("INSERT INTO schema_version VALUES ($1, 't')", number)
+            await old.execute(FILLED_LOG + "INSERT INTO feedback VALUES (6, 'e', -1, 's');")
+        finally:
+            await old.close()
+        store = await Store.open(url)
+        try:
+            assert await store.schema_version() == len(MIGRATIONS)
+            assert await store.db.all("SELECT * FROM answer_authors") == [{"answer_id": 1, "user_id": 5}]
+            assert await store.db.first("SELECT * FROM answers") == {
+                "id": 1,
+                "assessment_id": 1,
+                "coop_id": 1,
+                "question_id": "a",
+                "option": 2,
+                "score": 3,
+                "answered_at": "t",
+            }
+            assert await store.db.all("SELECT id, user_id FROM feedback ORDER BY id") == [
+                {"id": 1, "user_id": 6},  # numbered by time, as on SQLite
+                {"id": 2, "user_id": 5},
+            ]
+            assert await store.feedback.vote(5, "e", -1)  # the unique rule survived the rebuild
+            assert await store.feedback.vote(None, "e", 1)  # an unlinked vote gets the next id
+            await store.db.write("INSERT INTO erasures (at, coop_id) VALUES ('t', 1)")
+            with pytest.raises(StoreError):  # an erasure that did not delete the profile
+                await store.db.write("DELETE FROM answers")
+            for sql in ("UPDATE erasures SET coop_id = 2", "DELETE FROM erasures", "TRUNCATE erasures"):
+                with pytest.raises(StoreError):
+                    await store.db.write(sql)
+        finally:
+            await store.close()
+    finally:
+        await postgres.drop_database(url)

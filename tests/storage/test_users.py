@@ -5,8 +5,8 @@ import pytest
 from advisor.storage import Store
 
 
-async def test_users_questions_votes_and_export(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "a.db")
+async def test_users_questions_votes_and_export(database: Path | str) -> None:
+    store = await Store.open(database)
     first = await store.users.touch(7, 7, "en")
     assert first.is_new and first.language == "en"
     again = await store.users.touch(7, 7, "vi")
@@ -25,8 +25,8 @@ async def test_users_questions_votes_and_export(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_blocked_users_are_recorded_and_cleared_on_return(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "a.db")
+async def test_blocked_users_are_recorded_and_cleared_on_return(database: Path | str) -> None:
+    store = await Store.open(database)
     await store.users.touch(5, 5, "vi")
     await store.users.mark_blocked(5)
     assert (await store.users.get(5)).blocked_at is not None
