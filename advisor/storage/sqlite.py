@@ -74,7 +74,7 @@ class SqliteDatabase(Database):
         reader = None
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await connection.execute("PRAGMA journal_mode = WAL")
+            await _use_wal(connection)
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             if migrate:
@@ -153,6 +153,20 @@ class SqliteDatabase(Database):
             rows = await self.all(f"PRAGMA table_info({table['name']})")
             result[table["name"]] = {row["name"]: FAMILIES[row["type"].upper()] for row in rows}
         return result
+
+
+async def _use_wal(connection: aiosqlite.Connection, tries: int = 50) -> None:
+    """Switch a file to WAL. When several instances open a new file at once, SQLite may refuse
+    the switch at once rather than wait (two readers both wanting the exclusive lock would
+    deadlock), so it is tried again shortly, for up to about five seconds."""
+    for attempt in range(tries):
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.1)
 
 
 async def _migrate(connection: aiosqlite.Connection) -> list[int]:

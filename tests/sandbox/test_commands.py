@@ -67,7 +67,7 @@ def read_until(process: subprocess.Popen[bytes], marker: str, timeout: float = 3
 def stop_with_ctrl_c(process: subprocess.Popen[bytes]) -> tuple[int, str, str]:
     process.send_signal(signal.SIGINT)
     try:
-        out, err = process.communicate(timeout=20)
+        out, err = process.communicate(timeout=60)  # a guard against a hang, generous for a loaded machine
     except subprocess.TimeoutExpired:
         process.kill()
         raise
