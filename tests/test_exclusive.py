@@ -102,3 +102,27 @@ async def test_a_holder_that_cannot_renew_stops_its_job_before_the_lease_expires
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await store.close()
+
+
+async def test_one_persons_updates_never_run_at_once_in_two_instances(database) -> None:
+    """The lock the update processor takes around each update (`Database.person_lock`): on
+    PostgreSQL it holds across instances; on SQLite (one process) there is nothing to share."""
+    first, second = await Store.open(database), await Store.open(database)
+    running: dict[int, int] = {}
+    overlap: dict[int, int] = {}
+
+    async def update(store: Store, user_id: int) -> None:
+        async with store.db.person_lock(user_id):
+            running[user_id] = running.get(user_id, 0) + 1
+            overlap[user_id] = max(overlap.get(user_id, 0), running[user_id])
+            await asyncio.sleep(0.05)
+            running[user_id] -= 1
+
+    started = asyncio.get_running_loop().time()
+    await asyncio.gather(*(update(store, user) for store in (first, second) for user in (7, 7, 8, 8)))
+    elapsed = asyncio.get_running_loop().time() - started
+    if first.db.dialect == "postgres":
+        assert overlap == {7: 1, 8: 1}  # a person's updates one at a time, across both instances
+        assert elapsed < 4 * 0.05 + 0.5  # two people in parallel, not all eight in a row
+    await first.close()
+    await second.close()

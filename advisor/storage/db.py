@@ -79,6 +79,12 @@ class Database(abc.ABC):
     def nocase_equals(self, column: str) -> str:
         """`column = ?` ignoring case (usernames are ASCII, so both engines agree)."""
 
+    def person_lock(self, user_id: int) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while one person's update runs, so that several bot instances on this database
+        never run one person's updates at the same time. SQLite serves one process: nothing
+        to share."""
+        return contextlib.nullcontext()
+
     @abc.abstractmethod
     async def schema_version(self) -> int:
         """How many migrations this database has had."""

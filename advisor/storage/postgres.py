@@ -29,6 +29,14 @@ except ModuleNotFoundError:  # the optional `postgres` extra
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 10
+PERSON_LOCK_CONNECTIONS = 34
+"""One per update an instance runs at once (`telegram.ordering.MAX_RUNNING_UPDATES`), and two."""
+PERSON_LOCKS = 0x48545801
+"""The first key of a person's advisory lock (the second is their user id, folded to 31 bits;
+two people sharing the fold only wait for each other now and then)."""
+PERSON_LOCK_WAIT_MS = 30_000
+"""How long an update waits for the same person's update on another instance before it runs
+anyway (logged): an answer late is better than none."""
 ACQUIRE_TIMEOUT_S = 10.0
 LOCK_TIMEOUT_MS = 5000
 """Like SQLite's busy timeout: a row lock waited for longer becomes a transient StoreError."""
@@ -107,6 +115,9 @@ class PostgresDatabase(Database):
     def __init__(self, pool: Any, url: str) -> None:
         self.pool = pool
         self.url = url
+        self._person_pool: Any = None
+        """Connections that hold people's locks, apart from the pool the queries use: a held
+        lock keeps its connection for the whole update."""
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> PostgresDatabase:
@@ -138,7 +149,48 @@ class PostgresDatabase(Database):
         return db
 
     async def close(self) -> None:
+        if self._person_pool is not None:
+            await self._person_pool.close()
         await self.pool.close()
+
+    @contextlib.asynccontextmanager
+    async def person_lock(self, user_id: int) -> AsyncIterator[None]:
+        """A session advisory lock on the person, on a connection of its own pool (created at
+        the first use; as large as the updates an instance runs at once)."""
+        try:
+            if self._person_pool is None:
+                self._person_pool = await asyncpg.create_pool(
+                    self.url,
+                    min_size=0,
+                    max_size=PERSON_LOCK_CONNECTIONS,
+                    server_settings={
+                        "lock_timeout": str(PERSON_LOCK_WAIT_MS),
+                        "application_name": "htx-advisor-locks",
+                    },
+                )
+            connection = await self._person_pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
+        except (*_errors(), TimeoutError) as exc:
+            log.warning("running user %s's update without the shared lock: %s", user_id, exc)
+            yield
+            return
+        key = user_id % 0x7FFFFFFF
+        try:
+            try:
+                await connection.execute("SELECT pg_advisory_lock($1, $2)", PERSON_LOCKS, key)
+                locked = True
+            except _errors() as exc:
+                log.warning(
+                    "user %s's update waited too long for another instance; running it: %s", user_id, exc
+                )
+                locked = False
+            try:
+                yield
+            finally:
+                if locked:
+                    with contextlib.suppress(*_errors()):
+                        await connection.execute("SELECT pg_advisory_unlock($1, $2)", PERSON_LOCKS, key)
+        finally:
+            await self._person_pool.release(connection)
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         try:

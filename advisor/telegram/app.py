@@ -117,10 +117,13 @@ def add_handlers(app: Application) -> None:
 
 
 async def open_store(app: Application) -> None:
-    """post_init: open the database (migrating it) unless a test already did."""
+    """post_init: open the database (migrating it) unless a test already did; with several
+    instances on it, one person's updates wait for each other across instances too."""
     rt: Runtime = app.bot_data["runtime"]
     if rt.store is None:
         rt.store = await Store.open(rt.settings.database)
+    if isinstance(app.update_processor, PerUserOrder):
+        app.update_processor.shared = rt.store.db.person_lock
 
 
 async def start_jobs(app: Application) -> None:

@@ -5,13 +5,16 @@ Telegram call that times out, a 429 for their chat, a database write waiting for
 would hold up everyone. With this processor, updates run concurrently, except that the
 updates of one user (or one chat, when there is no user) wait for each other in arrival
 order: a member's eight queued questions are answered in the order they were sent, and a
-flow's steps never race.
+flow's steps never race. With several instances on PostgreSQL, a user's update also holds
+that user's database lock while it runs (`shared`), so two instances never run one person's
+updates at the same time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import Update
@@ -33,12 +36,19 @@ class _Turns:
     users: int = 0
 
 
+SharedLock = Callable[[int], contextlib.AbstractAsyncContextManager[None]]
+"""A person's lock shared by every instance of the bot (a database lock), by user id."""
+
+
 class PerUserOrder(BaseUpdateProcessor):
     def __init__(self, running: int = MAX_RUNNING_UPDATES) -> None:
         super().__init__(MAX_WAITING_UPDATES)
         self._turns: dict[object, _Turns] = {}
         self._running = asyncio.Semaphore(running)
         """Taken after the user's turn: a user's queued updates never hold a running slot."""
+        self.shared: SharedLock | None = None
+        """Set when several instances share a database that offers one (PostgreSQL): then one
+        person's updates never run at the same time in two instances either."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
         key = _key(update)
@@ -49,12 +59,17 @@ class PerUserOrder(BaseUpdateProcessor):
         turns = self._turns.setdefault(key, _Turns())
         turns.users += 1
         try:  # asyncio locks and semaphores are fair: waiters go in arrival order
-            async with turns.lock, self._running:
+            async with turns.lock, self._running, self._across_instances(key):
                 await coroutine
         finally:
             turns.users -= 1
             if turns.users == 0:  # nobody of this user is waiting: forget them
                 del self._turns[key]
+
+    def _across_instances(self, key: tuple[str, int]) -> contextlib.AbstractAsyncContextManager[None]:
+        if self.shared is None or key[0] != "user":
+            return contextlib.nullcontext()
+        return self.shared(key[1])
 
     async def initialize(self) -> None:
         """Nothing to set up."""

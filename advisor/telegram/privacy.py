@@ -82,7 +82,8 @@ async def start(update: Update, context: AdvisorContext, payload: str) -> bool:
     if current == Status.GRANTED:
         return False
     needs_profile = payload == "assess" or payload.startswith("join_")
-    if not privacy.should_ask(current) and not needs_profile:
+    opens_knowledge = payload.startswith(("e_", "topic_"))  # a shared link to an answer: show it
+    if opens_knowledge or (not privacy.should_ask(current) and not needs_profile):
         return False
     context.user_data[ASKED] = True
     notice, lang = privacy.notice_of(context.kb), context.lang

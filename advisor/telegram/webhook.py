@@ -71,13 +71,13 @@ class _Health(tornado.web.RequestHandler):
         self.write({"ok": True, "instance": rt.instance, "knowledge": rt.kb.version, "jobs": holders})
 
 
+ROUTES = ((r"/telegram", _Updates), (r"/health", _Health))
+
+
 def server(app: Application, secret: str | None) -> HTTPServer:
     """The HTTP server for both paths (start it with `.listen(port, address)`)."""
-    routes = [
-        (r"/telegram", _Updates, {"app": app, "secret": secret}),
-        (r"/health", _Health, {"app": app}),
-    ]
-    return HTTPServer(tornado.web.Application(routes))
+    options = {_Updates: {"app": app, "secret": secret}, _Health: {"app": app}}
+    return HTTPServer(tornado.web.Application([(path, kind, options[kind]) for path, kind in ROUTES]))
 
 
 async def start(app: Application, url: str, listen: str, port: int, secret: str | None) -> HTTPServer:

@@ -79,6 +79,14 @@ async def test_start_shows_the_notice_with_consent_buttons_and_stores_nothing(fr
     assert "Bạn chưa đồng ý" in details.text
 
 
+async def test_a_shared_link_to_an_answer_opens_it_before_any_notice(fresh: BotHarness) -> None:
+    """A member forwards t.me/<bot>?start=e_tm-fees: the newcomer sees that answer (it needs no
+    consent), and is asked later, after a question of their own."""
+    [entry] = await fresh.say(PERSON, "/start e_tm-fees")
+    assert "1.360.000" in entry.text and "Đồng ý" not in str(buttons(entry))
+    assert await fresh.runtime.store.users.get(PERSON) is None
+
+
 async def test_without_consent_a_question_is_answered_and_logged_unlinked(fresh: BotHarness) -> None:
     answer, notice = await fresh.say(PERSON, "le phi dang ky nhan hieu", username="hoa_htx")
     assert "1.360.000" in answer.text  # the question first, never held back

@@ -25,8 +25,12 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def _healthy(client: httpx.AsyncClient, port: int) -> dict:
+async def _healthy(
+    client: httpx.AsyncClient, port: int, process: asyncio.subprocess.Process, log: Path
+) -> dict:
     for _ in range(600):
+        if process.returncode is not None:
+            break
         try:
             reply = await client.get(f"http://127.0.0.1:{port}/health")
             if reply.status_code == 200:
@@ -34,7 +38,7 @@ async def _healthy(client: httpx.AsyncClient, port: int) -> dict:
         except httpx.TransportError:
             pass
         await asyncio.sleep(0.1)
-    raise AssertionError(f"instance on port {port} never became healthy")
+    raise AssertionError(f"instance on port {port} never became healthy:\n{log.read_text()[-3000:]}")
 
 
 async def test_two_webhook_instances_share_the_work(tmp_path: Path, database: Path | str) -> None:
@@ -66,10 +70,13 @@ async def test_two_webhook_instances_share_the_work(tmp_path: Path, database: Pa
             for port, log in zip(ports, logs, strict=True)
         ]
         try:
-            health = [await _healthy(client, port) for port in ports]
+            health = [
+                await _healthy(client, port, process, tmp_path / f"bot-{n}.log")
+                for n, (port, process) in enumerate(zip(ports, processes, strict=True))
+            ]
             assert health[0]["instance"] != health[1]["instance"]
             await asyncio.sleep(2.5)  # the leases are taken within a renewal period
-            jobs = (await _healthy(client, ports[0]))["jobs"]
+            jobs = (await _healthy(client, ports[0], processes[0], tmp_path / "bot-0.log"))["jobs"]
             assert jobs["broadcast-sender"] in {h["instance"] for h in health}  # exactly one holder
             assert state.webhook["url"] == "https://bot.example.org/telegram"
 

@@ -81,6 +81,8 @@ try {
   await page.goto(url);
   await page.waitForSelector('#personas .persona >> nth=2');
   await persona('member');
+  const hello = await say('/start', /Đồng ý|Xin chào/);
+  await botRow(await tap(hello, 'Đồng ý'), /Cảm ơn bạn đã đồng ý/);  // consent before a profile is stored
   await say('/register', /Tên hợp tác xã/);
   await say('HTX Rau sạch Phú Vang', /tỉnh, thành phố/);
   const sectors = await say('Huế', /lĩnh vực/);
