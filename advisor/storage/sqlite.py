@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ class SqliteDatabase(Database):
         reader = None
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await connection.execute("PRAGMA journal_mode = WAL")
+            await _wal(connection)
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             if migrate:
@@ -153,6 +154,21 @@ class SqliteDatabase(Database):
             rows = await self.all(f"PRAGMA table_info({table['name']})")
             result[table["name"]] = {row["name"]: FAMILIES[row["type"].upper()] for row in rows}
         return result
+
+
+async def _wal(connection: aiosqlite.Connection) -> None:
+    """WAL mode. Switching a new file to it needs the file to itself for a moment, and SQLite
+    answers "locked" at once instead of waiting (no busy handler): when instances open a new
+    file together, try again until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 async def _migrate(connection: aiosqlite.Connection) -> list[int]:
