@@ -120,8 +120,9 @@ class Sender:
         while True:
             await self.run_due()
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout keeps a cancellation (see exclusive)
+                async with asyncio.timeout(IDLE_POLL_S):
+                    await self._wake.wait()
 
     async def run_due(self) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -36,8 +36,12 @@ def instance_name() -> str:
 
 
 async def _take(store: Store, name: str, holder: str) -> bool:
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result and drops a
+    # cancellation that arrives as the statement completes, and a stopping bot then waits
+    # forever for this loop (seen as a hung restart in the tests).
     try:
-        return await asyncio.wait_for(store.leases.take(name, holder, LEASE_S), RENEW_S)
+        async with asyncio.timeout(RENEW_S):
+            return await store.leases.take(name, holder, LEASE_S)
     except (StoreError, TimeoutError) as exc:
         log.warning("%s: could not take or renew the lease %s: %s", holder, name, exc or "timed out")
         return False

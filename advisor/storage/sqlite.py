@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ class SqliteDatabase(Database):
         reader = None
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await _use_wal(connection)
+            await _wal(connection)
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             if migrate:
@@ -155,18 +156,19 @@ class SqliteDatabase(Database):
         return result
 
 
-async def _use_wal(connection: aiosqlite.Connection, tries: int = 50) -> None:
-    """Switch a file to WAL. When several instances open a new file at once, SQLite may refuse
-    the switch at once rather than wait (two readers both wanting the exclusive lock would
-    deadlock), so it is tried again shortly, for up to about five seconds."""
-    for attempt in range(tries):
+async def _wal(connection: aiosqlite.Connection) -> None:
+    """WAL mode. Switching a new file to it needs the file to itself for a moment, and SQLite
+    answers "locked" at once instead of waiting (no busy handler): when instances open a new
+    file together, try again until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
         try:
             await connection.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == tries - 1:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
 
 
 async def _migrate(connection: aiosqlite.Connection) -> list[int]:
