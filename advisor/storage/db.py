@@ -55,6 +55,9 @@ class Database(abc.ABC):
     """"sqlite" or "postgres" (for messages and tests, not for branching in repositories)."""
     migrations: tuple[str, ...]
     """This backend's migration scripts; number N is `migrations[N - 1]`."""
+    shared: bool = False
+    """Whether several bot instances may use this database at once (PostgreSQL): what an
+    instance remembers about a person (language, consent) must then be read fresh each time."""
     skip_locked: str = ""
     """Appended to a `SELECT ... LIMIT 1` that picks a row to claim: PostgreSQL skips rows
     another transaction is claiming; SQLite's single writer needs nothing."""

@@ -111,6 +111,7 @@ class PostgresDatabase(Database):
     dialect = "postgres"
     migrations = POSTGRES_MIGRATIONS
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    shared = True
 
     def __init__(self, pool: Any, url: str) -> None:
         self.pool = pool

@@ -30,17 +30,19 @@ async def track_user(update: Update, context: AdvisorContext) -> None:
     language comes from Telegram (or their earlier row), and no row is created or touched.
     An active user is written at most once a minute (`last_seen` needs no finer grain), and a
     known user's visit is written behind the reply (`WriteQueue`), so a busy database never
-    delays them; only a user's very first message waits for their row to exist."""
+    delays them; only a user's very first message waits for their row to exist. With several
+    instances on one database, language and consent are read at every update: the person may
+    have changed them through another instance a moment ago."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
         return
     rt = context.runtime
     now = time.monotonic()
-    if "lang" in context.user_data and (
-        rt.store is None or now - context.user_data.get("seen", 0) < TOUCH_EVERY_S
-    ):
+    recent = "lang" in context.user_data and now - context.user_data.get("seen", 0) < TOUCH_EVERY_S
+    if "lang" in context.user_data and (rt.store is None or (recent and not rt.store.db.shared)):
         return
-    context.user_data["seen"] = now
+    if not recent:
+        context.user_data["seen"] = now
     store = rt.require_store()
     chat_id = chat.id if chat.type == ChatType.PRIVATE else user.id
     telegram_lang = language_from_telegram(user.language_code)
@@ -52,7 +54,8 @@ async def track_user(update: Update, context: AdvisorContext) -> None:
             return
         if known is not None:
             context.user_data["lang"] = known.language
-            rt.writes.submit("last seen", lambda: store.users.seen(user.id, chat_id, user.username))
+            if not recent:
+                rt.writes.submit("last seen", lambda: store.users.seen(user.id, chat_id, user.username))
             return
         stored = await store.users.touch(user.id, chat_id, telegram_lang, user.username)
         context.user_data["lang"] = stored.language

@@ -95,3 +95,23 @@ async def test_knowledge_applied_on_one_instance_is_followed_by_the_other(
     finally:
         for bot in bots:
             await bot.stop()
+
+
+async def test_a_language_chosen_through_one_instance_holds_on_the_other(
+    tmp_path: Path, database: Path | str, real_kb: KnowledgeBase
+) -> None:
+    """Behind a load balancer a person's next message may reach another instance, which must
+    not answer from what it remembered a moment ago (on SQLite there is one instance)."""
+    state = BotApiState()
+    settings = settings_for(tmp_path, database)
+    first = await BotHarness.start(settings, real_kb, state)
+    second = await BotHarness.start(settings, real_kb, state)
+    try:
+        assert "/assess" in (await second.say(MEMBER, "/help"))[0].text  # second now remembers "vi"
+        await first.say(MEMBER, "/lang en")
+        [reply] = await second.say(MEMBER, "/help")
+        if second.runtime.store.db.dialect == "postgres":
+            assert "Commands" in reply.text or "commands" in reply.text, reply.text[:200]
+    finally:
+        for bot in (first, second):
+            await bot.stop()
