@@ -8,6 +8,7 @@ UPDATEs, which PostgreSQL re-checks on the row it locks, so two instances never 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import itertools
@@ -119,6 +120,7 @@ class PostgresDatabase(Database):
         self._person_pool: Any = None
         """Connections that hold people's locks, apart from the pool the queries use: a held
         lock keeps its connection for the whole update."""
+        self._person_pool_made = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> PostgresDatabase:
@@ -159,16 +161,17 @@ class PostgresDatabase(Database):
         """A session advisory lock on the person, on a connection of its own pool (created at
         the first use; as large as the updates an instance runs at once)."""
         try:
-            if self._person_pool is None:
-                self._person_pool = await asyncpg.create_pool(
-                    self.url,
-                    min_size=0,
-                    max_size=PERSON_LOCK_CONNECTIONS,
-                    server_settings={
-                        "lock_timeout": str(PERSON_LOCK_WAIT_MS),
-                        "application_name": "htx-advisor-locks",
-                    },
-                )
+            async with self._person_pool_made:  # the first updates arrive together
+                if self._person_pool is None:
+                    self._person_pool = await asyncpg.create_pool(
+                        self.url,
+                        min_size=0,
+                        max_size=PERSON_LOCK_CONNECTIONS,
+                        server_settings={
+                            "lock_timeout": str(PERSON_LOCK_WAIT_MS),
+                            "application_name": "htx-advisor-locks",
+                        },
+                    )
             connection = await self._person_pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
         except (*_errors(), TimeoutError) as exc:
             log.warning("running user %s's update without the shared lock: %s", user_id, exc)
