@@ -28,39 +28,8 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-class Transaction(abc.ABC):
-    """Statements inside one open transaction (`async with db.transaction() as tx`)."""
-
-    @abc.abstractmethod
-    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
-
-    async def first(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        rows = await self.all(sql, params)
-        return rows[0] if rows else None
-
-    @abc.abstractmethod
-    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One statement; the number of rows it changed."""
-
-    @abc.abstractmethod
-    async def serialize(self, key: str) -> None:
-        """Let no other transaction holding the same `key` run until this one ends (a check-
-        then-insert stays race-free across instances). SQLite's writes are serial already."""
-
-
-class Database(abc.ABC):
-    """An open, migrated database; `await open_database(path_or_url)`."""
-
-    dialect: str
-    """"sqlite" or "postgres" (for messages and tests, not for branching in repositories)."""
-    migrations: tuple[str, ...]
-    """This backend's migration scripts; number N is `migrations[N - 1]`."""
-    shared: bool = False
-    """Whether several bot instances may use this database at once (PostgreSQL): what an
-    instance remembers about a person (language, consent) must then be read fresh each time."""
-    skip_locked: str = ""
-    """Appended to a `SELECT ... LIMIT 1` that picks a row to claim: PostgreSQL skips rows
-    another transaction is claiming; SQLite's single writer needs nothing."""
+class Statements(abc.ABC):
+    """What runs SQL: a `Database` (each statement on its own) or an open `Transaction`."""
 
     @abc.abstractmethod
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -72,7 +41,32 @@ class Database(abc.ABC):
 
     @abc.abstractmethod
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One statement, atomic on its own; returns the number of rows changed."""
+        """One statement; the number of rows it changed."""
+
+
+class Transaction(Statements):
+    """Statements inside one open transaction (`async with db.transaction() as tx`)."""
+
+    @abc.abstractmethod
+    async def serialize(self, key: str) -> None:
+        """Let no other transaction holding the same `key` run until this one ends (a check-
+        then-insert stays race-free across instances). SQLite's writes are serial already."""
+
+
+class Database(Statements):
+    """An open, migrated database; `await open_database(path_or_url)`. Outside a transaction
+    each statement is atomic on its own."""
+
+    dialect: str
+    """"sqlite" or "postgres" (for messages and tests, not for branching in repositories)."""
+    migrations: tuple[str, ...]
+    """This backend's migration scripts; number N is `migrations[N - 1]`."""
+    shared: bool = False
+    """Whether several bot instances may use this database at once (PostgreSQL): what an
+    instance remembers about a person (language, consent) must then be read fresh each time."""
+    skip_locked: str = ""
+    """Appended to a `SELECT ... LIMIT 1` that picks a row to claim: PostgreSQL skips rows
+    another transaction is claiming; SQLite's single writer needs nothing."""
 
     @abc.abstractmethod
     def transaction(self) -> contextlib.AbstractAsyncContextManager[Transaction]:

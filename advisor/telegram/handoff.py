@@ -36,6 +36,7 @@ from advisor.roles import Access, Role
 from advisor.storage import Store
 from advisor.telegram import render
 from advisor.telegram.access import allowed
+from advisor.telegram.browse import invalid
 from advisor.telegram.context import AdvisorContext
 from advisor.telegram.replies import OUTCOME, clear_buttons, edit_view, send_view
 from advisor.views import View, ui_html
@@ -46,12 +47,6 @@ log = logging.getLogger("advisor.bot")
 def _number(args: tuple[str, ...], at: int = 0) -> int:
     """A numeric button argument; -1 for a missing or forged one."""
     return int(args[at]) if len(args) > at and args[at].isdigit() else -1
-
-
-async def _refuse(update: Update, context: AdvisorContext) -> bool:
-    """A button that no longer applies (forged, stale, or the question moved on)."""
-    await update.callback_query.answer(context.ui("button_invalid"))
-    return True
 
 
 # --- delivering to someone other than the sender of the update -----------------------------------
@@ -154,7 +149,7 @@ async def _pending(update: Update, context: AdvisorContext) -> dict | None:
 async def on_province(update: Update, context: AdvisorContext, args: tuple[str, ...]) -> bool:
     pending, number = await _pending(update, context), _number(args)
     if pending is None or not 0 <= number < len(provinces.PROVINCES):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     pending["province"] = provinces.PROVINCES[number]
     await context.store.flows.set(update.effective_user.id, ASK_FLOW, pending)
     await clear_buttons(update)
@@ -208,7 +203,7 @@ async def on_send(update: Update, context: AdvisorContext, args: tuple[str, ...]
     tell the officers who should answer it."""
     pending = await _pending(update, context)
     if pending is None or not pending.get("province") or args[:1] not in (("0",), ("1",)):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     user, store = update.effective_user, context.store
     share = args[0] == "1"
     await store.users.set_share_name(user.id, share)
@@ -240,7 +235,7 @@ async def on_rate(update: Update, context: AdvisorContext, args: tuple[str, ...]
     ok = len(args) == 2 and args[1] in ("up", "down")
     vote = 1 if args[1:] == ("up",) else -1
     if not ok or not await context.store.handoffs.rate(_number(args), update.effective_user.id, vote):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     OUTCOME.set(f"handoff:rate:{args[0]}:{args[1]}")
     await update.callback_query.answer(context.ui("thanks_vote"))
     return True
@@ -251,7 +246,7 @@ async def on_follow(update: Update, context: AdvisorContext, args: tuple[str, ..
     handoff = await context.store.handoffs.get(_number(args))
     user_id = update.effective_user.id
     if handoff is None or handoff.user_id != user_id or handoff.status != "answered" or handoff.follow_up:
-        return await _refuse(update, context)
+        return await invalid(update, context)
     await context.store.flows.set(user_id, FOLLOW_FLOW, {"id": handoff.id})
     await send_view(update, context, context.text_view("handoff_follow_prompt", menu=False))
     return False
@@ -289,7 +284,7 @@ async def _handled(
         return None
     handoff = await context.store.handoffs.get(_number(args))
     if handoff is None or not may_handle(granted, handoff):
-        await _refuse(update, context)
+        await invalid(update, context)
         return None
     return granted, handoff
 
@@ -318,13 +313,11 @@ async def on_claim(update: Update, context: AdvisorContext, args: tuple[str, ...
     return False
 
 
-async def _member_view(
-    context: AdvisorContext, granted: Access, handoff: Handoff, html: str
-) -> tuple[str, View]:
-    """The answer as the member will receive it, in their language: (language, view)."""
+async def _member_view(context: AdvisorContext, granted: Access, handoff: Handoff, html: str) -> View:
+    """The answer as the member will receive it, in their language."""
     lang = await _language(context.store, handoff.user_id)
     sender = handoff_views.signature(context.kb, granted.role.name.lower(), granted.scope, lang)
-    return lang, handoff_views.member_answer_view(context.kb, lang, handoff, sender, html)
+    return handoff_views.member_answer_view(context.kb, lang, handoff, sender, html)
 
 
 async def answer_text(update: Update, context: AdvisorContext, state: dict) -> None:
@@ -348,7 +341,7 @@ async def answer_text(update: Update, context: AdvisorContext, state: dict) -> N
         await send_view(update, context, context.text_view("handoff_done"))
         return
     await context.store.flows.set(officer_id, HANDOFF_FLOW, {"id": handoff.id, "text": typed})
-    _, member_view = await _member_view(context, granted, handoff, rendered.html)
+    member_view = await _member_view(context, granted, handoff, rendered.html)
     OUTCOME.set(f"handoff:preview:{handoff.id}")
     await send_view(
         update, context, handoff_views.preview_view(context.kb, context.lang, handoff, member_view)
@@ -365,18 +358,18 @@ async def on_deliver(update: Update, context: AdvisorContext, args: tuple[str, .
     flow = await store.flows.get(officer_id)
     state = flow[1] if flow is not None and flow[0] == HANDOFF_FLOW else {}
     if state.get("id") != handoff.id or not state.get("text"):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     typed = state["text"]
     html = markup.render(typed).html
     signed = handoff_views.signature(context.kb, granted.role.name.lower(), granted.scope, "vi")
     if not await store.handoffs.answer(handoff.id, officer_id, html, typed, signed):
         await store.flows.end(officer_id)
-        return await _refuse(update, context)
+        return await invalid(update, context)
     await store.flows.end(officer_id)
     await store.audit.record(officer_id, "handoff_answer", f"#{handoff.id}")
     OUTCOME.set(f"handoff:answer:{handoff.id}")
     await clear_buttons(update)
-    _, view = await _member_view(context, granted, handoff, html)
+    view = await _member_view(context, granted, handoff, html)
     if not await _deliver(context.application, handoff.chat_id, view):
         log.warning("the answer to question %s did not reach the member", handoff.id)
     await send_view(update, context, context.text_view("handoff_delivered", id=str(handoff.id)))
@@ -391,7 +384,7 @@ async def on_release(update: Update, context: AdvisorContext, args: tuple[str, .
     _, handoff = handled
     officer_id = update.effective_user.id
     if not await context.store.handoffs.release(handoff.id, officer_id):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     await context.store.flows.end(officer_id)
     await context.store.audit.record(officer_id, "handoff_release", f"#{handoff.id}")
     OUTCOME.set(f"handoff:release:{handoff.id}")
@@ -418,10 +411,10 @@ async def on_move(update: Update, context: AdvisorContext, args: tuple[str, ...]
     _, handoff = handled
     number = _number(args, 1)
     if not 0 <= number < len(provinces.PROVINCES):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     store, officer_id, province = context.store, update.effective_user.id, provinces.PROVINCES[number]
     if not await store.handoffs.move(handoff.id, province):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     flow = await store.flows.get(officer_id)
     if flow is not None and flow[0] == HANDOFF_FLOW and flow[1].get("id") == handoff.id:
         await store.flows.end(officer_id)
@@ -446,7 +439,7 @@ async def on_out_of_scope(update: Update, context: AdvisorContext, args: tuple[s
         return True
     _, handoff = handled
     if not await context.store.handoffs.out_of_scope(handoff.id):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     await context.store.audit.record(update.effective_user.id, "handoff_out_of_scope", f"#{handoff.id}")
     await clear_buttons(update)
     lang = await _language(context.store, handoff.user_id)
@@ -478,7 +471,7 @@ async def on_mark_for_kb(update: Update, context: AdvisorContext, args: tuple[st
         return True
     handoff_id = _number(args)
     if not await context.store.handoffs.mark_for_kb(handoff_id):
-        return await _refuse(update, context)
+        return await invalid(update, context)
     await context.store.audit.record(update.effective_user.id, "handoff_for_kb", f"#{handoff_id}")
     OUTCOME.set(f"handoff:for_kb:{handoff_id}")
     await update.callback_query.answer(context.ui("handoff_kb_marked", id=str(handoff_id)), show_alert=True)
@@ -492,7 +485,7 @@ async def on_draft(update: Update, context: AdvisorContext, args: tuple[str, ...
         return True
     handoff = await context.store.handoffs.get(_number(args))
     if handoff is None or handoff.status != "answered" or not handoff.for_kb:
-        return await _refuse(update, context)
+        return await invalid(update, context)
     await context.store.audit.record(update.effective_user.id, "handoff_draft", f"#{handoff.id}")
     OUTCOME.set(f"handoff:draft:{handoff.id}")
     data = draft_entries([handoff], context.runtime.advisor).encode("utf-8")
