@@ -45,6 +45,8 @@ FEATURES = (
     "sentence",
     "english",
     "domain",
+    "posterior",
+    "lead",
 )
 """What the model weighs for one candidate; `features` computes them in this order."""
 
@@ -88,6 +90,8 @@ def features(
                 float(cand.view > 0),
                 float(english),
                 float(domain),
+                cand.posterior,
+                max(-1.0, min(1.0, cand.lead)),
             ]
         )
     return rows

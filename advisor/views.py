@@ -114,11 +114,11 @@ def suggest_view(kb: KnowledgeBase, decision: Decision, lang: str) -> View:
 
 def decline_view(kb: KnowledgeBase, lang: str, in_domain: bool = True) -> View:
     """An honest decline with the topic menu to browse instead: "the knowledge base has no
-    answer yet" (logged for curators) for a question in the bot's field, "outside what I
-    cover" for any other."""
-    rows = [
-        (Button(f"{topic.icon} {topic.name(lang)}", (Action.TOPIC, topic.id, "0")),) for topic in kb.topics
-    ]
+    answer yet" (logged for curators, and the member may send it to the officers) for a
+    question in the bot's field, "outside what I cover" for any other."""
+    rows = [(_topic_button(topic, lang),) for topic in kb.topics]
+    if in_domain:  # the officers may know what the knowledge base does not
+        rows.insert(0, (_handoff_button(kb, lang),))
     key = "decline" if in_domain else "decline_off_topic"
     return View(tuple(markup.render_html(kb.ui.get(key, lang)).split("\n\n")), tuple(rows))
 

@@ -312,9 +312,16 @@ def test_off_topic_and_missing_knowledge_are_declined_differently(real: Advisor)
     assert off.kind == "decline" and not off.in_domain
     text = decision_view(real.kb, off, "vi").text
     assert "ngoài phạm vi" in text and "bổ sung" not in text
+    assert "Gửi câu hỏi cho cán bộ" not in _labels(decision_view(real.kb, off, "vi"))
     gap = real.decide("hợp tác xã nuôi cá sấu có cần giấy phép CITES xuất khẩu da không")
     if gap.kind == "decline":
-        assert gap.in_domain and "bổ sung" in decision_view(real.kb, gap, "vi").text
+        view = decision_view(real.kb, gap, "vi")
+        assert gap.in_domain and "bổ sung" in view.text
+        assert "Gửi câu hỏi cho cán bộ" in _labels(view)[0]  # the officers may know
+
+
+def _labels(view) -> list[str]:
+    return [button.label for row in view.buttons for button in row]
 
 
 def test_a_pasted_letter_never_gets_a_confident_wrong_answer(real: Advisor) -> None:

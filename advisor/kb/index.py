@@ -17,7 +17,10 @@ described by evidence that `advisor.decision` turns into one calibrated probabil
   length-aware, but blind to which word is missing: coverage is not);
 - `lexical`: BM25 relative to the view's best candidate;
 - `order`: `0.5 * fuzzy + 50 * lexical`, the pre-calibration ranking (the gap to the next
-  candidate on it is a feature of the decision too).
+  candidate on it is a feature of the decision too);
+- `posterior` and `lead`: what a naive-Bayes classifier trained on the entries' texts makes
+  of the whole question (`advisor.kb.classifier`); its three most probable entries are
+  candidates too.
 
 Each feature is taken on the view where the entry fits best, and `whole` is the coverage of
 the whole question, so "<context>. <question>?" is judged on the question while a second
@@ -36,12 +39,16 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from advisor.english import EnglishNormaliser
+from advisor.kb.classifier import NaiveBayes
 from advisor.kb.models import Entry, KnowledgeBase
 from advisor.provinces import MERGED_INTO
 from advisor.text import Normaliser
 
 CANDIDATES = 12
 """How many BM25 candidates are re-ranked and judged."""
+
+CLASSIFIER_CANDIDATES = 3
+"""The classifier's most probable entries are judged too, when BM25 did not propose them."""
 
 KEYWORD_WEIGHT = 2
 """Keywords are curated signal: for BM25 each counts as if written this many times."""
@@ -93,6 +100,10 @@ class Candidate:
     """0-1, the IDF-weighted share of the closest phrasing's terms found in the question."""
     view: int
     """Which view fits best: 0 is the whole question, 1... its asking sentences."""
+    posterior: float = 0.0
+    """0-1, the naive-Bayes posterior of the entry for the whole question (`NaiveBayes`)."""
+    lead: float = 0.0
+    """Per known term, the entry's naive-Bayes log-likelihood minus the best other entry's."""
 
 
 def terms(tokens: list[str]) -> list[str]:
@@ -149,6 +160,7 @@ class SearchIndex:
         self.unknown_idf = _idf(0, count)
         self.phrasing_index = [self._phrasing_index(phrasings) for phrasings in phrasing_terms]
         """Per entry: {term: [(phrasing number, weight / phrasing's total weight)]}, for `recall`."""
+        self.classifier = NaiveBayes(documents, self.answer_sets)
         self.bm25 = bm25s.BM25()
         if documents:
             self.bm25.index(documents, show_progress=False)
@@ -187,6 +199,10 @@ class SearchIndex:
             proposed.update(
                 (int(i), None) for i in np.argpartition(-scores, count - 1)[:count] if scores[i] > 0
             )
+        posterior, lead = self.classifier.judge(terms(tokens))
+        proposed.update(
+            (int(i), None) for i in np.argsort(-posterior)[:CLASSIFIER_CANDIDATES] if posterior[i] > 0.05
+        )
         if not proposed:
             return []
         prepared = [self._view(view) for view in views]
@@ -203,7 +219,15 @@ class SearchIndex:
             ranked.append((round(max(orders), 2), idx, evidence, view))
         ranked.sort(key=lambda c: c[0], reverse=True)
         return [  # recall last, for the kept candidates only: it is the costliest evidence
-            Candidate(self.entry_ids[idx], order, *evidence, round(self._recall(idx, asked), 3), view)
+            Candidate(
+                self.entry_ids[idx],
+                order,
+                *evidence,
+                round(self._recall(idx, asked), 3),
+                view,
+                round(float(posterior[idx]), 4),
+                round(float(lead[idx]), 4),
+            )
             for order, idx, evidence, view in ranked[:limit]
         ]
 
