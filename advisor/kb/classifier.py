@@ -8,8 +8,8 @@ of the best other entry it puts a candidate, are two features of the calibrated 
 Measured with `advisor calibrate` (cross-validated, phrasings held out of the classifier as
 well): real questions answered directly went from 0.47 to 0.61, see bench/README.md.
 
-Closed form and sparse: built in one pass at each knowledge load, one vector addition per
-known question term.
+Closed form and sparse: built in one pass at each knowledge load; a question costs one
+`Postings.total`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from advisor.kb.postings import Postings
 
 SMOOTHING = 0.03
 """Additive (Lidstone) smoothing; small, because entries' texts are short and precise."""
@@ -43,35 +45,19 @@ class NaiveBayes:
                 count[term] += ANSWER_COUNT
             counts.append(count)
         size = len({term for count in counts for term in count}) or 1
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        for idx, count in enumerate(counts):
-            for term, n in count.items():
-                entries, gains = postings.setdefault(term, ([], []))
-                entries.append(idx)
-                gains.append(math.log1p(n / SMOOTHING))
         self._unseen = np.array(
             [math.log(SMOOTHING / (count.total() + SMOOTHING * size)) for count in counts]
         )
         """Per entry: the log-probability of a term it never contains."""
-        self._gains = {term: (np.array(e), np.array(g)) for term, (e, g) in postings.items()}
+        self._gains = Postings([{t: math.log1p(n / SMOOTHING) for t, n in c.items()} for c in counts])
         """Per term: the entries containing it and how much more likely it is in each."""
 
     def judge(self, terms: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """(posterior, lead) of every entry: the tempered posterior (0-1), and its
         log-likelihood minus the best other entry's, per known term (> 0 for the first)."""
-        import os
-
-        v = os.environ.get("V", "0")
-        distinct = list(dict.fromkeys(terms))
-        known = [term for term in distinct if term in self._gains]
-        unknown = sum(1 for t in distinct if t not in self._gains and "_" not in t)
-        scores = self._unseen * (len(known) + (unknown if v in "BC" and v != "0" else 0))
-        for term in known:
-            entries, gains = self._gains[term]
-            scores[entries] += gains
-        per_term = max(1, len(known) + (unknown if v != "0" else 0))
-        if v == "C":
-            per_term = max(1, len(known) + 3 * unknown)
+        known = [term for term in dict.fromkeys(terms) if term in self._gains]
+        scores = self._unseen * len(known) + self._gains.total(known)
+        per_term = max(1, len(known))
         posterior = np.exp((scores - scores.max()) / per_term**TEMPERATURE)
         posterior /= posterior.sum()
         if len(scores) < 2:

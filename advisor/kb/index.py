@@ -5,9 +5,11 @@ answers, folded and abbreviation-expanded) and English (`title_en`, `phrasings_e
 `answer_en`, stemmed). Built once per knowledge-base load, never per question.
 
 A question arrives as views: its whole substance and, when it has several sentences, each
-asking sentence (`Normaliser.question`). For each view BM25 (bm25s) over syllables and
-syllable bigrams proposes `CANDIDATES` entries; every candidate of any view is then
-described by evidence that `advisor.decision` turns into one calibrated probability:
+asking sentence (`Normaliser.question`). For each view BM25 over syllables and syllable
+bigrams proposes `CANDIDATES` entries; at most `JUDGED` candidates of all views are then
+described by evidence that `advisor.decision` turns into one calibrated probability. BM25,
+coverage, recall and the classifier are sums over term postings (`advisor.kb.postings`),
+computed for every entry at once:
 
 - `coverage`: the IDF-weighted share of the view's terms that the entry contains. A
   syllable no entry contains weighs as much as the rarest known one, so "kết hôn" or "sáng
@@ -34,18 +36,23 @@ import math
 import re
 from dataclasses import dataclass
 
-import bm25s
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from advisor.english import EnglishNormaliser
 from advisor.kb.classifier import NaiveBayes
 from advisor.kb.models import Entry, KnowledgeBase
+from advisor.kb.postings import Postings, bm25_postings
 from advisor.provinces import MERGED_INTO
 from advisor.text import Normaliser
 
 CANDIDATES = 12
 """How many BM25 candidates are re-ranked and judged."""
+
+JUDGED = 16
+"""At most this many candidates are judged (a letter's views may propose four times more):
+the classifier's likeliest, then the lexically best. Judging all changed no figure of
+`advisor calibrate` and cost a long question's p99 twice as much."""
 
 CLASSIFIER_CANDIDATES = 3
 """The classifier's most probable entries are judged too, when BM25 did not propose them."""
@@ -158,12 +165,19 @@ class SearchIndex:
         count = len(documents)
         self.idf = {term: _idf(df, count) for term, df in frequency.items()}
         self.unknown_idf = _idf(0, count)
-        self.phrasing_index = [self._phrasing_index(phrasings) for phrasings in phrasing_terms]
-        """Per entry: {term: [(phrasing number, weight / phrasing's total weight)]}, for `recall`."""
+        self.bm25 = bm25_postings(documents)
+        self.contains = Postings(
+            [
+                {**dict.fromkeys(answer_set - term_set, ANSWER_CREDIT), **dict.fromkeys(term_set, 1.0)}
+                for term_set, answer_set in zip(self.term_sets, self.answer_sets, strict=True)
+            ]
+        )
+        """Per term: the entries holding it (1) or holding it only in their answer (`ANSWER_CREDIT`)."""
+        shares = [[self._shares(p) for p in phrasings] or [{}] for phrasings in phrasing_terms]
+        self.phrasing_shares = Postings([share for entry in shares for share in entry])
+        """Per term: the phrasings holding it and its share of each one's weight (`_recall`)."""
+        self.first_phrasing = np.cumsum([0] + [len(entry) for entry in shares[:-1]])
         self.classifier = NaiveBayes(documents, self.answer_sets)
-        self.bm25 = bm25s.BM25()
-        if documents:
-            self.bm25.index(documents, show_progress=False)
 
     def _weight(self, term: str) -> float:
         idf = self.idf.get(term, self.unknown_idf)
@@ -192,38 +206,42 @@ class SearchIndex:
         lexical: list[np.ndarray] = []
         proposed: dict[int, None] = {}
         for view in views:
-            known = list(dict.fromkeys(term for term in terms(view) if term in self.idf))
-            scores = self.bm25.get_scores(known) if known else np.zeros(len(self.entry_ids))
+            scores = self.bm25.total(dict.fromkeys(terms(view)))
             lexical.append(scores)
             count = min(CANDIDATES, len(scores))
             proposed.update(
                 (int(i), None) for i in np.argpartition(-scores, count - 1)[:count] if scores[i] > 0
             )
         posterior, lead = self.classifier.judge(terms(tokens))
-        proposed.update(
-            (int(i), None) for i in np.argsort(-posterior)[:CLASSIFIER_CANDIDATES] if posterior[i] > 0.05
-        )
+        likeliest = [int(i) for i in np.argsort(-posterior)[:CLASSIFIER_CANDIDATES] if posterior[i] > 0.05]
+        proposed.update(dict.fromkeys(likeliest))
         if not proposed:
             return []
-        prepared = [self._view(view) for view in views]
-        asked = frozenset(terms(tokens))
         best_lexical = [float(max(scores[i] for i in proposed)) or 1.0 for scores in lexical]
+        relative = [scores / best for scores, best in zip(lexical, best_lexical, strict=True)]
+        if len(proposed) > JUDGED:  # a long letter's views propose many: judge the likeliest
+            lexically = sorted(proposed, key=lambda i: max(float(r[i]) for r in relative), reverse=True)
+            proposed = dict.fromkeys(list(dict.fromkeys([*likeliest, *lexically]))[:JUDGED])
+        prepared = [self._view(view) for view in views]
         ranked = []
         for idx in proposed:
-            judged = [self._evidence(idx, *view) for view in prepared]
-            relative = [float(scores[idx]) / best for scores, best in zip(lexical, best_lexical, strict=True)]
-            orders = [0.5 * fuzzy + 50 * rel for (_, fuzzy), rel in zip(judged, relative, strict=True)]
+            judged = [(float(coverage[idx]), self._fuzzy(idx, query)) for query, coverage in prepared]
+            orders = [
+                0.5 * fuzzy + 50 * float(r[idx]) for (_, fuzzy), r in zip(judged, relative, strict=True)
+            ]
             view = max(range(len(views)), key=lambda v: judged[v][0] + judged[v][1] / 100)
             coverage, fuzzy = judged[view]
-            evidence = (round(coverage, 3), round(fuzzy, 2), round(judged[0][0], 3), round(max(relative), 3))
+            best_relative = max(float(r[idx]) for r in relative)
+            evidence = (round(coverage, 3), round(fuzzy, 2), round(judged[0][0], 3), round(best_relative, 3))
             ranked.append((round(max(orders), 2), idx, evidence, view))
         ranked.sort(key=lambda c: c[0], reverse=True)
-        return [  # recall last, for the kept candidates only: it is the costliest evidence
+        recall = self._recall(frozenset(terms(tokens)))
+        return [
             Candidate(
                 self.entry_ids[idx],
                 order,
                 *evidence,
-                round(self._recall(idx, asked), 3),
+                round(float(recall[idx]), 3),
                 view,
                 round(float(posterior[idx]), 4),
                 round(float(lead[idx]), 4),
@@ -231,40 +249,26 @@ class SearchIndex:
             for order, idx, evidence, view in ranked[:limit]
         ]
 
-    def _view(self, tokens: list[str]) -> tuple[str, list[tuple[str, float]], float]:
+    def _view(self, tokens: list[str]) -> tuple[str, np.ndarray]:
+        """(the view's words sorted, for `_fuzzy`; every entry's coverage of it)."""
         weighted = self.weighted_terms(tokens)
-        return " ".join(sorted(tokens)), weighted, sum(weight for _, weight in weighted) or 1.0
+        total = sum(weight for _, weight in weighted) or 1.0
+        return " ".join(sorted(tokens)), np.minimum(1.0, self.contains.weighted_total(weighted) / total)
 
-    def _evidence(
-        self, idx: int, query: str, weighted: list[tuple[str, float]], total: float
-    ) -> tuple[float, float]:
-        """(coverage, fuzzy) of entry `idx` for one view of the question."""
-        term_set, answer_set = self.term_sets[idx], self.answer_sets[idx]
-        covered = sum(
-            weight if term in term_set else ANSWER_CREDIT * weight if term in answer_set else 0.0
-            for term, weight in weighted
-        )
+    def _fuzzy(self, idx: int, query: str) -> float:
+        """token_sort_ratio of entry `idx`'s closest phrasing (both sides have their words sorted)."""
         best = process.extractOne(query, self.sorted_phrasings[idx], scorer=fuzz.ratio, processor=None)
-        fuzzy = best[1] if best else 0.0  # token_sort_ratio: both sides have their words sorted
-        return min(1.0, covered / total), fuzzy
+        return best[1] if best else 0.0
 
-    def _phrasing_index(self, phrasings: list[list[str]]) -> dict[str, list[tuple[int, float]]]:
-        index: dict[str, list[tuple[int, float]]] = {}
-        for number, phrasing in enumerate(phrasings):
-            total = sum(self._weight(term) for term in phrasing) or 1.0
-            for term in phrasing:
-                index.setdefault(term, []).append((number, self._weight(term) / total))
-        return index
+    def _shares(self, phrasing: list[str]) -> dict[str, float]:
+        total = sum(self._weight(term) for term in phrasing) or 1.0
+        return {term: self._weight(term) / total for term in phrasing}
 
-    def _recall(self, idx: int, asked: frozenset[str]) -> float:
-        """How much of the closest phrasing the question contains (a long letter contains a
-        short phrasing whole, while covering little of itself)."""
-        index = self.phrasing_index[idx]
-        found: dict[int, float] = {}
-        for term in asked:
-            for number, share in index.get(term, ()):
-                found[number] = found.get(number, 0.0) + share
-        return min(1.0, max(found.values(), default=0.0))
+    def _recall(self, asked: frozenset[str]) -> np.ndarray:
+        """Per entry, how much of its closest phrasing the question contains (a long letter
+        contains a short phrasing whole, while covering little of itself)."""
+        per_phrasing = self.phrasing_shares.total(asked)
+        return np.minimum(1.0, np.maximum.reduceat(per_phrasing, self.first_phrasing))
 
 
 def _bounded(tokens: list[str]) -> list[str]:

@@ -1,0 +1,76 @@
+"""Sparse term postings: for every term, the items that hold it and a value for each.
+
+The search index asks the same question in several ways (BM25 scores, coverage, the closest
+phrasing's recall, the classifier's likelihoods): "for these terms, sum each item's values".
+A posting list per term answers all of them for every item at once with one `np.bincount`,
+instead of a Python loop per candidate and per term; a letter of several hundred terms then
+costs about as much as a short question (bench/bench_matching.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+
+class Postings:
+    """term -> (item numbers, values); immutable once built."""
+
+    def __init__(self, items: Sequence[Mapping[str, float]]) -> None:
+        """`items[n]` maps the terms item `n` holds to their value there."""
+        lists: dict[str, tuple[list[int], list[float]]] = {}
+        for number, values in enumerate(items):
+            for term, value in values.items():
+                ids, vals = lists.setdefault(term, ([], []))
+                ids.append(number)
+                vals.append(value)
+        self.size = len(items)
+        self._lists = {term: (np.array(ids), np.array(vals)) for term, (ids, vals) in lists.items()}
+
+    def __contains__(self, term: str) -> bool:
+        return term in self._lists
+
+    def total(self, terms: Iterable[str]) -> np.ndarray:
+        """Per item, the sum of its values for these terms (each once: give distinct terms);
+        terms no item holds add nothing."""
+        found = [self._lists[term] for term in terms if term in self._lists]
+        return self._sum([ids for ids, _ in found], [values for _, values in found])
+
+    def weighted_total(self, weighted: Iterable[tuple[str, float]]) -> np.ndarray:
+        """`total` with each term's values times its weight."""
+        found = [(self._lists[term], weight) for term, weight in weighted if term in self._lists]
+        return self._sum([ids for (ids, _), _ in found], [values * w for (_, values), w in found])
+
+    def _sum(self, ids: list[np.ndarray], values: list[np.ndarray]) -> np.ndarray:
+        if not ids:
+            return np.zeros(self.size)
+        return np.bincount(np.concatenate(ids), np.concatenate(values), minlength=self.size)
+
+
+def bm25_postings(documents: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> Postings:
+    """BM25 (the Lucene variant) of every term in every document, as postings: a query's
+    scores are then `total(unique query terms)`."""
+    counts = []
+    for document in documents:
+        count: dict[str, float] = {}
+        for term in document:
+            count[term] = count.get(term, 0.0) + 1.0
+        counts.append(count)
+    average = sum(len(d) for d in documents) / max(1, len(documents)) or 1.0
+    frequency: dict[str, int] = {}
+    for count in counts:
+        for term in count:
+            frequency[term] = frequency.get(term, 0) + 1
+    n = len(documents)
+    scored = []
+    for document, count in zip(documents, counts, strict=True):
+        norm = k1 * ((1 - b) + b * len(document) / average)
+        scored.append(
+            {
+                term: math.log(1 + (n - frequency[term] + 0.5) / (frequency[term] + 0.5)) * tf / (norm + tf)
+                for term, tf in count.items()
+            }
+        )
+    return Postings(scored)
