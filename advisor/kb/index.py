@@ -16,7 +16,8 @@ computed for every entry at once:
   chế" leave a question mostly uncovered; a known bigram ("dang_ky") adds `BIGRAM_WEIGHT` of
   its IDF; a term found only in the entry's answer text counts `ANSWER_CREDIT`;
 - `fuzzy`: rapidfuzz's `token_sort_ratio` against the entry's closest phrasing (bounded and
-  length-aware, but blind to which word is missing: coverage is not);
+  length-aware, but blind to which word is missing: coverage is not), on the whole question
+  and on the asking sentence the entry covers best only (the costliest evidence);
 - `lexical`: BM25 relative to the view's best candidate;
 - `order`: `0.5 * fuzzy + 50 * lexical`, the pre-calibration ranking (the gap to the next
   candidate on it is a feature of the decision too);
@@ -52,7 +53,7 @@ CANDIDATES = 12
 JUDGED = 16
 """At most this many candidates are judged (a letter's views may propose four times more):
 the classifier's likeliest, then the lexically best. Judging all changed no figure of
-`advisor calibrate` and cost a long question's p99 twice as much."""
+`advisor calibrate` and made a long question's p99 half as much again (bench/README.md)."""
 
 CLASSIFIER_CANDIDATES = 3
 """The classifier's most probable entries are judged too, when BM25 did not propose them."""
@@ -225,7 +226,12 @@ class SearchIndex:
         prepared = [self._view(view) for view in views]
         ranked = []
         for idx in proposed:
-            judged = [(float(coverage[idx]), self._fuzzy(idx, query)) for query, coverage in prepared]
+            covered = [float(coverage[idx]) for _, coverage in prepared]
+            focus = max(range(1, len(views)), key=covered.__getitem__, default=0)
+            judged = [
+                (covered[v], self._fuzzy(idx, query) if v in (0, focus) else 0.0)
+                for v, (query, _) in enumerate(prepared)
+            ]
             orders = [
                 0.5 * fuzzy + 50 * float(r[idx]) for (_, fuzzy), r in zip(judged, relative, strict=True)
             ]
@@ -261,8 +267,9 @@ class SearchIndex:
         return best[1] if best else 0.0
 
     def _shares(self, phrasing: list[str]) -> dict[str, float]:
-        total = sum(self._weight(term) for term in phrasing) or 1.0
-        return {term: self._weight(term) / total for term in phrasing}
+        weights = {term: self._weight(term) for term in phrasing}
+        total = sum(weights.values()) or 1.0
+        return {term: weight / total for term, weight in weights.items()}
 
     def _recall(self, asked: frozenset[str]) -> np.ndarray:
         """Per entry, how much of its closest phrasing the question contains (a long letter

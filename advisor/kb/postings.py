@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -20,14 +21,23 @@ class Postings:
 
     def __init__(self, items: Sequence[Mapping[str, float]]) -> None:
         """`items[n]` maps the terms item `n` holds to their value there."""
-        lists: dict[str, tuple[list[int], list[float]]] = {}
-        for number, values in enumerate(items):
-            for term, value in values.items():
-                ids, vals = lists.setdefault(term, ([], []))
-                ids.append(number)
-                vals.append(value)
         self.size = len(items)
-        self._lists = {term: (np.array(ids), np.array(vals)) for term, (ids, vals) in lists.items()}
+        vocabulary = {term: i for i, term in enumerate(dict.fromkeys(chain.from_iterable(items)))}
+        term_ids: list[int] = []
+        values: list[float] = []
+        for held in items:  # flat lists, then one stable sort by term: fast for a million pairs
+            term_ids.extend(map(vocabulary.__getitem__, held))
+            values.extend(held.values())
+        lengths = [len(held) for held in items]
+        order = np.argsort(np.array(term_ids, dtype=np.int64), kind="stable")
+        item_of = np.repeat(np.arange(self.size), lengths)[order]
+        value_of = np.array(values, dtype=float)[order]
+        ends = np.cumsum(np.bincount(np.array(term_ids, dtype=np.int64), minlength=len(vocabulary)))
+        starts = ends - np.bincount(np.array(term_ids, dtype=np.int64), minlength=len(vocabulary))
+        self._lists = {
+            term: (item_of[starts[i] : ends[i]], value_of[starts[i] : ends[i]])
+            for term, i in vocabulary.items()
+        }
 
     def __contains__(self, term: str) -> bool:
         return term in self._lists
@@ -41,7 +51,12 @@ class Postings:
     def weighted_total(self, weighted: Iterable[tuple[str, float]]) -> np.ndarray:
         """`total` with each term's values times its weight."""
         found = [(self._lists[term], weight) for term, weight in weighted if term in self._lists]
-        return self._sum([ids for (ids, _), _ in found], [values * w for (_, values), w in found])
+        if not found:
+            return np.zeros(self.size)
+        ids = np.concatenate([ids for (ids, _), _ in found])
+        values = np.concatenate([values for (_, values), _ in found])
+        weights = np.repeat([w for _, w in found], [len(ids) for (ids, _), _ in found])
+        return np.bincount(ids, values * weights, minlength=self.size)
 
     def _sum(self, ids: list[np.ndarray], values: list[np.ndarray]) -> np.ndarray:
         if not ids:
