@@ -48,7 +48,7 @@ from advisor.provinces import MERGED_INTO
 from advisor.text import Normaliser
 
 CANDIDATES = 12
-"""How many BM25 candidates are re-ranked and judged."""
+"""How many entries BM25 proposes for each view of the question."""
 
 JUDGED = 16
 """At most this many candidates are judged (a letter's views may propose four times more):
@@ -143,8 +143,8 @@ class SearchIndex:
         self.entry_ids: list[str] = []
         self.sorted_phrasings: list[list[str]] = []
         """Phrasings with their words sorted: `token_sort_ratio` is `ratio` of these."""
-        self.term_sets: list[frozenset[str]] = []
-        self.answer_sets: list[frozenset[str]] = []
+        term_sets: list[frozenset[str]] = []
+        answer_sets: list[frozenset[str]] = []
         phrasing_terms: list[list[list[str]]] = []
         documents: list[list[str]] = []
         for entry in kb.entries.values():
@@ -155,12 +155,12 @@ class SearchIndex:
             answer = _LINK_TARGET.sub("]", answer_text[:MAX_ANSWER_CHARS])
             self.entry_ids.append(entry.id)
             self.sorted_phrasings.append([" ".join(sorted(text.split())) for text in normalised if text])
-            self.term_sets.append(frozenset(document + keywords))
-            self.answer_sets.append(frozenset(terms(self.normaliser.tokens(answer, limit=None))))
+            term_sets.append(frozenset(document + keywords))
+            answer_sets.append(frozenset(terms(self.normaliser.tokens(answer, limit=None))))
             phrasing_terms.append([list(dict.fromkeys(terms(text.split()))) for text in normalised if text])
             documents.append(document + keywords * KEYWORD_WEIGHT or ["_"])
         frequency: dict[str, int] = {}
-        for term_set, answer_set in zip(self.term_sets, self.answer_sets, strict=True):
+        for term_set, answer_set in zip(term_sets, answer_sets, strict=True):
             for term in term_set | answer_set if lang == "en" else term_set:
                 frequency[term] = frequency.get(term, 0) + 1
         count = len(documents)
@@ -170,7 +170,7 @@ class SearchIndex:
         self.contains = Postings(
             [
                 {**dict.fromkeys(answer_set - term_set, ANSWER_CREDIT), **dict.fromkeys(term_set, 1.0)}
-                for term_set, answer_set in zip(self.term_sets, self.answer_sets, strict=True)
+                for term_set, answer_set in zip(term_sets, answer_sets, strict=True)
             ]
         )
         """Per term: the entries holding it (1) or holding it only in their answer (`ANSWER_CREDIT`)."""
@@ -178,7 +178,7 @@ class SearchIndex:
         self.phrasing_shares = Postings([share for entry in shares for share in entry])
         """Per term: the phrasings holding it and its share of each one's weight (`_recall`)."""
         self.first_phrasing = np.cumsum([0] + [len(entry) for entry in shares[:-1]])
-        self.classifier = NaiveBayes(documents, self.answer_sets)
+        self.classifier = NaiveBayes(documents, answer_sets)
 
     def _weight(self, term: str) -> float:
         idf = self.idf.get(term, self.unknown_idf)
