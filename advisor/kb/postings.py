@@ -28,12 +28,13 @@ class Postings:
         for held in items:  # flat lists, then one stable sort by term: fast for a million pairs
             term_ids.extend(map(vocabulary.__getitem__, held))
             values.extend(held.values())
-        lengths = [len(held) for held in items]
-        order = np.argsort(np.array(term_ids, dtype=np.int64), kind="stable")
-        item_of = np.repeat(np.arange(self.size), lengths)[order]
+        ids = np.array(term_ids, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        item_of = np.repeat(np.arange(self.size), [len(held) for held in items])[order]
         value_of = np.array(values, dtype=float)[order]
-        ends = np.cumsum(np.bincount(np.array(term_ids, dtype=np.int64), minlength=len(vocabulary)))
-        starts = ends - np.bincount(np.array(term_ids, dtype=np.int64), minlength=len(vocabulary))
+        counts = np.bincount(ids, minlength=len(vocabulary))
+        ends = np.cumsum(counts)
+        starts = ends - counts
         self._lists = {
             term: (item_of[starts[i] : ends[i]], value_of[starts[i] : ends[i]])
             for term, i in vocabulary.items()
@@ -45,23 +46,18 @@ class Postings:
     def total(self, terms: Iterable[str]) -> np.ndarray:
         """Per item, the sum of its values for these terms (each once: give distinct terms);
         terms no item holds add nothing."""
-        found = [self._lists[term] for term in terms if term in self._lists]
-        return self._sum([ids for ids, _ in found], [values for _, values in found])
+        return self.weighted_total((term, 1.0) for term in terms)
 
     def weighted_total(self, weighted: Iterable[tuple[str, float]]) -> np.ndarray:
         """`total` with each term's values times its weight."""
         found = [(self._lists[term], weight) for term, weight in weighted if term in self._lists]
         if not found:
             return np.zeros(self.size)
-        ids = np.concatenate([ids for (ids, _), _ in found])
-        values = np.concatenate([values for (_, values), _ in found])
-        weights = np.repeat([w for _, w in found], [len(ids) for (ids, _), _ in found])
-        return np.bincount(ids, values * weights, minlength=self.size)
-
-    def _sum(self, ids: list[np.ndarray], values: list[np.ndarray]) -> np.ndarray:
-        if not ids:
-            return np.zeros(self.size)
-        return np.bincount(np.concatenate(ids), np.concatenate(values), minlength=self.size)
+        items = np.concatenate([held for (held, _), _ in found])
+        values = np.concatenate([value for (_, value), _ in found])
+        if any(weight != 1.0 for _, weight in found):
+            values = values * np.repeat([w for _, w in found], [len(held) for (held, _), _ in found])
+        return np.bincount(items, values, minlength=self.size)
 
 
 def bm25_postings(documents: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> Postings:
