@@ -18,7 +18,7 @@ from advisor.decision import Model
 from advisor.english import is_english
 from advisor.evaluation import Labelled, evaluate, kb_test_questions, read_labelled
 from advisor.folding import fold
-from advisor.kb import load_knowledge
+from advisor.kb import index, load_knowledge
 from advisor.text import MAX_QUESTION_CHARS
 from advisor.views import decision_view
 from tests.conftest import KNOWLEDGE, SHARED, make_kb
@@ -335,6 +335,21 @@ def test_a_pasted_letter_never_gets_a_confident_wrong_answer(real: Advisor) -> N
     decision = real.decide(letter)
     assert not (decision.kind == "answer" and decision.entry_id not in ("tm.fees", "tm.documents"))
     assert "tm.fees" in [hit.entry_id for hit in decision.hits]
+
+
+def test_a_letter_of_many_questions_judges_a_bounded_number_of_candidates(real: Advisor) -> None:
+    """Each asking sentence proposes its own entries; at most `JUDGED` are judged, and the
+    entry each sentence asks about is among them."""
+    letter = (
+        "Chào ban biên tập. HTX chúng tôi ở Đắk Lắk. Lệ phí đăng ký nhãn hiệu là bao nhiêu? "
+        "HTX có bắt buộc dùng hóa đơn điện tử không? Thủ tục giải thể hợp tác xã thế nào? "
+        "Thành viên HTX có phải đóng bảo hiểm xã hội không? Xin cảm ơn."
+    )
+    tokens, sentences = real.index.normaliser.question(letter)
+    ranked = real.index.rank(tokens, sentences, limit=100)
+    assert len(ranked) <= index.JUDGED
+    ids = {candidate.entry_id for candidate in ranked}
+    assert {"tm.fees", "dx.einvoice", "coop.dissolution", "coop.social_insurance"} <= ids
 
 
 # --- calibration --------------------------------------------------------------------------
