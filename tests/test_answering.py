@@ -374,7 +374,7 @@ def test_calibration_learns_and_reports_held_out_figures(real: Advisor) -> None:
     model = calibration.learn(samples)
     assert 0 < model.suggest <= model.answer < 1 and model.offer < model.suggest
     held_out = calibration.cross_validate(samples, real.related)
-    assert len(held_out) == len(samples)
+    assert len(held_out) == calibration.REPEATS * len(samples)
     tests = calibration.figures(o for o in held_out if o.family == "tests")
     assert tests.in_scope > 100 and tests.reach > 0.6 and tests.wrong < 0.05
     text = calibration.report(held_out)
