@@ -252,7 +252,7 @@ def main() -> None:
     print(" as typed and without diacritics)")
     _bounded_time(real)
     if args.calibration:
-        print("\nheld-out figures of `advisor calibrate` (5-fold cross-validation):\n")
+        print("\nheld-out figures of `advisor calibrate`:\n")
         samples = calibration.collect(real, calibration.labelled_sets())
         print(calibration.report(calibration.cross_validate(samples, real.related_links())))
 
