@@ -213,7 +213,8 @@ class SearchIndex:
             proposed.update(
                 (int(i), None) for i in np.argpartition(-scores, count - 1)[:count] if scores[i] > 0
             )
-        posterior, lead = self.classifier.judge(terms(tokens))
+        asked = terms(tokens)
+        posterior, lead = self.classifier.judge(asked)
         likeliest = [int(i) for i in np.argsort(-posterior)[:CLASSIFIER_CANDIDATES] if posterior[i] > 0.05]
         proposed.update(dict.fromkeys(likeliest))
         if not proposed:
@@ -241,7 +242,7 @@ class SearchIndex:
             evidence = (round(coverage, 3), round(fuzzy, 2), round(judged[0][0], 3), round(best_relative, 3))
             ranked.append((round(max(orders), 2), idx, evidence, view))
         ranked.sort(key=lambda c: c[0], reverse=True)
-        recall = self._recall(frozenset(terms(tokens)))
+        recall = self._recall(frozenset(asked))
         return [
             Candidate(
                 self.entry_ids[idx],

@@ -19,7 +19,7 @@ from typing import Any
 
 from advisor.config import redact
 from advisor.records import StoreError
-from advisor.storage.db import Database, Transaction, now
+from advisor.storage.db import Database, Statements, Transaction, now
 from advisor.storage.postgres_migrations import POSTGRES_MIGRATIONS, migrate, schema_version
 
 try:
@@ -84,29 +84,39 @@ def _error(exc: BaseException) -> StoreError:
     return StoreError(str(exc) or type(exc).__name__, transient=lost)
 
 
-class PostgresTransaction(Transaction):
-    """Statements on one pooled connection inside BEGIN ... COMMIT (read committed)."""
+class _AsyncpgStatements(Statements):
+    """`all` and `write` on `_executor`: an asyncpg pool or connection (both fetch and execute)."""
 
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
+    _executor: Any
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         try:
-            return [dict(row) for row in await self.connection.fetch(numbered(sql), *params)]
+            return [dict(row) for row in await self._executor.fetch(numbered(sql), *params)]
         except _errors() as exc:
             raise _error(exc) from exc
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         try:
-            return _rowcount(await self.connection.execute(numbered(sql), *params))
+            return _rowcount(await self._executor.execute(numbered(sql), *params))
         except _errors() as exc:
             raise _error(exc) from exc
+
+
+class PostgresTransaction(_AsyncpgStatements, Transaction):
+    """Statements on one pooled connection inside BEGIN ... COMMIT (read committed)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    @property
+    def _executor(self) -> Any:
+        return self.connection
 
     async def serialize(self, key: str) -> None:
         await self.write("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
 
 
-class PostgresDatabase(Database):
+class PostgresDatabase(_AsyncpgStatements, Database):
     """A pool of connections to one PostgreSQL database; `await PostgresDatabase.open(url)`."""
 
     dialect = "postgres"
@@ -196,17 +206,9 @@ class PostgresDatabase(Database):
         finally:
             await self._person_pool.release(connection)
 
-    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        try:
-            return [dict(row) for row in await self.pool.fetch(numbered(sql), *params)]
-        except _errors() as exc:
-            raise _error(exc) from exc
-
-    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            return _rowcount(await self.pool.execute(numbered(sql), *params))
-        except _errors() as exc:
-            raise _error(exc) from exc
+    @property
+    def _executor(self) -> Any:
+        return self.pool
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

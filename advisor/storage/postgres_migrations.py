@@ -15,6 +15,22 @@ from advisor.storage.migrations import MIGRATIONS
 
 LOCK_KEY = 0x48545841  # "HTXA": the advisory lock every instance takes to migrate
 
+
+def _append_only(table: str) -> str:
+    """Triggers that refuse UPDATE, DELETE and TRUNCATE on `table` (an append-only log)."""
+    return f"""
+    CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '{table} are append-only'; END
+    $$;
+    CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
+    CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
+    CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only();
+    """
+
+
 POSTGRES_MIGRATIONS: tuple[str, ...] = (
     # 1: members, the questions they ask, and their votes on answers.
     """
@@ -88,16 +104,8 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         answered_at   TEXT    NOT NULL
     );
     CREATE INDEX answers_assessment ON answers (assessment_id, id);
-    CREATE FUNCTION answers_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'answers are append-only'; END
-    $$;
-    CREATE TRIGGER answers_no_update BEFORE UPDATE ON answers
-        FOR EACH ROW EXECUTE FUNCTION answers_append_only();
-    CREATE TRIGGER answers_no_delete BEFORE DELETE ON answers
-        FOR EACH ROW EXECUTE FUNCTION answers_append_only();
-    CREATE TRIGGER answers_no_truncate BEFORE TRUNCATE ON answers
-        FOR EACH STATEMENT EXECUTE FUNCTION answers_append_only();
-    """,
+    """
+    + _append_only("answers"),
     # 3: roles granted at run time, the audit log, subscriptions, durable broadcasts.
     """
     ALTER TABLE users ADD COLUMN username TEXT;
@@ -248,15 +256,9 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         answers_unlinked INTEGER NOT NULL DEFAULT 0,
         coop_deleted     INTEGER NOT NULL DEFAULT 0 CHECK (coop_deleted IN (0, 1))
     );
-    CREATE FUNCTION erasures_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'erasures are append-only'; END
-    $$;
-    CREATE TRIGGER erasures_no_update BEFORE UPDATE ON erasures
-        FOR EACH ROW EXECUTE FUNCTION erasures_append_only();
-    CREATE TRIGGER erasures_no_delete BEFORE DELETE ON erasures
-        FOR EACH ROW EXECUTE FUNCTION erasures_append_only();
-    CREATE TRIGGER erasures_no_truncate BEFORE TRUNCATE ON erasures
-        FOR EACH STATEMENT EXECUTE FUNCTION erasures_append_only();
+    """
+    + _append_only("erasures")
+    + """
 
     ALTER TABLE cooperatives ALTER COLUMN created_by DROP NOT NULL;
     ALTER TABLE assessments ALTER COLUMN user_id DROP NOT NULL;
