@@ -76,14 +76,15 @@ in the threshold choice; another file counts 0.1."""
 
 THRESHOLD_EXCLUDED = frozenset({"phrasings_en"})
 
-MEASURED_ONLY_PREFIX = "members_"
+MEASURED_ONLY_PREFIXES = ("members_", "heldout_")
 """Files named `members_*.yaml` (our own realistic questions: letters, petitions, phone
-messages, English) are measured, never learned from: they stay an unseen check of the style
-that matters, beside ../shared/eval/real_dev.yaml."""
+messages, English) and `heldout_*.yaml` (real questions collected from public pages) are
+measured, never learned from: they stay an unseen check of the style that matters, beside
+../shared/eval/real_dev.yaml."""
 
 
 def _measured_only(family: str) -> bool:
-    return family.startswith(MEASURED_ONLY_PREFIX)
+    return family.startswith(MEASURED_ONLY_PREFIXES)
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -37,6 +37,9 @@ MAX_QUESTION_CHARS = 4096
 MAX_ASKING_SENTENCES = 3
 """A message asking more than this many things is judged on its last ones."""
 
+MAX_CACHED_WORDS = 50_000
+"""Raw words whose folded, expanded form is kept (then the cache starts again): bounded memory."""
+
 _NUMBER_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
 _RAW_WORD = re.compile(r"[\w\u0300-\u036f]+")
 _SENTENCE_END = re.compile(r"[.!?…\n\r;]")
@@ -192,11 +195,14 @@ class Normaliser:
     """Folded place names ("ben tre", "ha noi") that mark a trailing "ở Bến Tre" as a signature."""
     _filler_index: Mapping[str, list[tuple[str, ...]]] = field(init=False, repr=False, compare=False)
     _expansions: Mapping[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _words_of: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    """Each raw word's folded, expanded words: members reuse a few thousand words."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_filler_index", _Phrases(self.fillers).by_first)
         expansions = {short: tuple(long.split()) for short, long in self.abbreviations.items()}
         object.__setattr__(self, "_expansions", expansions)
+        object.__setattr__(self, "_words_of", {})
 
     @classmethod
     def build(
@@ -219,6 +225,14 @@ class Normaliser:
             else:  # "10tr" -> "10 trieu", "tw5" -> "tw 5": numbers and units are typed together
                 for part in _NUMBER_OR_LETTERS.findall(word):
                     words.extend(expansions.get(part, (part,)))
+        return words
+
+    def _word(self, raw: str) -> tuple[str, ...]:
+        words = self._words_of.get(raw)
+        if words is None:
+            if len(self._words_of) >= MAX_CACHED_WORDS:
+                self._words_of.clear()
+            words = self._words_of[raw] = tuple(self._expand(fold_word(raw)))
         return words
 
     def _strip_fillers(self, words: list[str]) -> list[int]:
@@ -305,9 +319,9 @@ class Normaliser:
                 words, raw = [], []
                 opens = bool(_SENTENCE_END.search(between))
             position = match.end()
-            for word in self._expand(fold_word(match.group())):
-                words.append(word)
-                raw.append(match.group())
+            found = self._word(match.group())
+            words.extend(found)
+            raw.extend([match.group()] * len(found))
         if words:
             clauses.append(_Clause(words, raw, opens, "?" in text[position:]))
         return [part for clause in clauses for part in _split_at_introducers(clause)]

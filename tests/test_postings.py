@@ -23,8 +23,11 @@ def test_bm25_matches_the_library(query: list[str]) -> None:
     assert np.allclose(bm25_postings(DOCUMENTS).total(query), expected, atol=1e-6)
 
 
-def test_totals_and_weighted_totals() -> None:
+def test_totals_of_every_item_and_of_some() -> None:
     postings = Postings([{"a": 1.0, "b": 2.0}, {"b": 0.5}, {}])
     assert postings.total(["b", "zzz"]).tolist() == [2.0, 0.5, 0.0]
-    assert postings.weighted_total([("a", 3.0), ("b", 2.0)]).tolist() == [7.0, 1.0, 0.0]
+    assert postings.total(["a", "b"]).tolist() == [3.0, 0.5, 0.0]
+    assert postings.total(["a", "b"], items=[2, 0]).tolist() == [0.0, 3.0]
+    assert postings.total(["zzz"], items=[1]).tolist() == [0.0]
+    assert postings.total(["a"], items=[]).tolist() == []
     assert postings.total([]).tolist() == [0.0, 0.0, 0.0] and "a" in postings and "c" not in postings

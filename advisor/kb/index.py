@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -57,6 +58,12 @@ the classifier's likeliest, then the lexically best. Judging all changed no figu
 
 CLASSIFIER_CANDIDATES = 3
 """The classifier's most probable entries are judged too, when BM25 did not propose them."""
+
+FUZZY_WHOLE_MAX_TERMS = 60
+"""A question longer than this (in syllables) gets its fuzzy ratio on its asking sentences
+only, if it has any: on a whole letter the ratio is low for every entry, and it is the
+costliest evidence. No figure of `advisor calibrate` moved (2026-12-01); a long letter takes
+0.2-0.4 ms less."""
 
 KEYWORD_WEIGHT = 2
 """Keywords are curated signal: for BM25 each counts as if written this many times."""
@@ -169,15 +176,24 @@ class SearchIndex:
         self.bm25 = bm25_postings(documents)
         self.contains = Postings(
             [
-                {**dict.fromkeys(answer_set - term_set, ANSWER_CREDIT), **dict.fromkeys(term_set, 1.0)}
+                {
+                    term: credit * self._weight(term)
+                    for term, credit in (
+                        *zip(answer_set - term_set, repeat(ANSWER_CREDIT)),
+                        *zip(term_set, repeat(1.0)),
+                    )
+                    if "_" not in term or term in self.idf  # unknown bigrams weigh nothing
+                }
                 for term_set, answer_set in zip(term_sets, answer_sets, strict=True)
             ]
         )
-        """Per term: the entries holding it (1) or holding it only in their answer (`ANSWER_CREDIT`)."""
+        """Per term: the entries holding it, with its weight in coverage (`weighted_terms`),
+        times `ANSWER_CREDIT` where an entry holds it only in its answer."""
         shares = [[self._shares(p) for p in phrasings] or [{}] for phrasings in phrasing_terms]
         self.phrasing_shares = Postings([share for entry in shares for share in entry])
         """Per term: the phrasings holding it and its share of each one's weight (`_recall`)."""
-        self.first_phrasing = np.cumsum([0] + [len(entry) for entry in shares[:-1]])
+        self.first_phrasing = np.cumsum([0] + [len(entry) for entry in shares])
+        """Where each entry's phrasings start in `phrasing_shares` (and, last, their count)."""
         self.classifier = NaiveBayes(documents, answer_sets)
 
     def _weight(self, term: str) -> float:
@@ -219,48 +235,59 @@ class SearchIndex:
         proposed.update(dict.fromkeys(likeliest))
         if not proposed:
             return []
-        best_lexical = [float(max(scores[i] for i in proposed)) or 1.0 for scores in lexical]
-        relative = [scores / best for scores, best in zip(lexical, best_lexical, strict=True)]
-        if len(proposed) > JUDGED:  # a long letter's views propose many: judge the likeliest
-            lexically = sorted(proposed, key=lambda i: max(float(r[i]) for r in relative), reverse=True)
-            proposed = dict.fromkeys(list(dict.fromkeys([*likeliest, *lexically]))[:JUDGED])
+        ids = np.fromiter(proposed, dtype=np.int64, count=len(proposed))
+        relative = [scores[ids] / (scores[ids].max() or 1.0) for scores in lexical]
+        best_relative = np.max(relative, axis=0)
+        if len(ids) > JUDGED:  # a long letter's views propose many: judge the likeliest
+            lexically = ids[np.argsort(-best_relative, kind="stable")].tolist()
+            chosen = list(dict.fromkeys([*likeliest, *lexically]))[:JUDGED]
+            where = {int(idx): n for n, idx in enumerate(ids)}
+            keep = [where[idx] for idx in chosen]
+            ids, relative, best_relative = ids[keep], [r[keep] for r in relative], best_relative[keep]
         prepared = [self._view(view) for view in views]
+        whole_fuzzy = len(views[0]) <= FUZZY_WHOLE_MAX_TERMS
+        coverages = [coverage[ids].tolist() for _, coverage in prepared]
+        relatives = [r.tolist() for r in relative]
         ranked = []
-        for idx in proposed:
-            covered = [float(coverage[idx]) for _, coverage in prepared]
+        for n, idx in enumerate(ids.tolist()):
+            covered = [coverage[n] for coverage in coverages]
             focus = max(range(1, len(views)), key=covered.__getitem__, default=0)
             judged = [
-                (covered[v], self._fuzzy(idx, query) if v in (0, focus) else 0.0)
+                (covered[v], self._fuzzy(idx, query) if v == focus or (v == 0 and whole_fuzzy) else 0.0)
                 for v, (query, _) in enumerate(prepared)
             ]
-            orders = [
-                0.5 * fuzzy + 50 * float(r[idx]) for (_, fuzzy), r in zip(judged, relative, strict=True)
-            ]
+            orders = [0.5 * fuzzy + 50 * r[n] for (_, fuzzy), r in zip(judged, relatives, strict=True)]
             view = max(range(len(views)), key=lambda v: judged[v][0] + judged[v][1] / 100)
             coverage, fuzzy = judged[view]
-            best_relative = max(float(r[idx]) for r in relative)
-            evidence = (round(coverage, 3), round(fuzzy, 2), round(judged[0][0], 3), round(best_relative, 3))
+            evidence = (
+                round(coverage, 3),
+                round(fuzzy, 2),
+                round(judged[0][0], 3),
+                round(float(best_relative[n]), 3),
+            )
             ranked.append((round(max(orders), 2), idx, evidence, view))
         ranked.sort(key=lambda c: c[0], reverse=True)
-        recall = self._recall(frozenset(asked))
+        ranked = ranked[:limit]
+        recall = self._recall(asked, [idx for _, idx, _, _ in ranked])
         return [
             Candidate(
                 self.entry_ids[idx],
                 order,
                 *evidence,
-                round(float(recall[idx]), 3),
+                round(float(entry_recall), 3),
                 view,
                 round(float(posterior[idx]), 4),
                 round(float(lead[idx]), 4),
             )
-            for order, idx, evidence, view in ranked[:limit]
+            for (order, idx, evidence, view), entry_recall in zip(ranked, recall, strict=True)
         ]
 
     def _view(self, tokens: list[str]) -> tuple[str, np.ndarray]:
         """(the view's words sorted, for `_fuzzy`; every entry's coverage of it)."""
         weighted = self.weighted_terms(tokens)
         total = sum(weight for _, weight in weighted) or 1.0
-        return " ".join(sorted(tokens)), np.minimum(1.0, self.contains.weighted_total(weighted) / total)
+        covered = self.contains.total(term for term, _ in weighted)
+        return " ".join(sorted(tokens)), np.minimum(1.0, covered / total)
 
     def _fuzzy(self, idx: int, query: str) -> float:
         """token_sort_ratio of entry `idx`'s closest phrasing (both sides have their words sorted)."""
@@ -272,11 +299,15 @@ class SearchIndex:
         total = sum(weights.values()) or 1.0
         return {term: weight / total for term, weight in weights.items()}
 
-    def _recall(self, asked: frozenset[str]) -> np.ndarray:
-        """Per entry, how much of its closest phrasing the question contains (a long letter
-        contains a short phrasing whole, while covering little of itself)."""
-        per_phrasing = self.phrasing_shares.total(asked)
-        return np.minimum(1.0, np.maximum.reduceat(per_phrasing, self.first_phrasing))
+    def _recall(self, asked: list[str], entries: list[int]) -> np.ndarray:
+        """For these entries, how much of each one's closest phrasing the question contains (a
+        long letter contains a short phrasing whole, while covering little of itself)."""
+        if not entries:
+            return np.zeros(0)
+        first, after = self.first_phrasing[entries], self.first_phrasing[np.array(entries) + 1]
+        phrasings = np.concatenate([np.arange(a, b) for a, b in zip(first, after, strict=True)])
+        per_phrasing = self.phrasing_shares.total(dict.fromkeys(asked), items=phrasings)
+        return np.minimum(1.0, np.maximum.reduceat(per_phrasing, np.cumsum(after - first) - (after - first)))
 
 
 def _bounded(tokens: list[str]) -> list[str]:

@@ -5,6 +5,10 @@ phrasing's recall, the classifier's likelihoods): "for these terms, sum each ite
 A posting list per term answers all of them for every item at once with one `np.bincount`,
 instead of a Python loop per candidate and per term; a letter of several hundred terms then
 costs about as much as a short question (bench/bench_matching.py).
+
+When only a few items matter (the phrasings of the candidates already proposed) and the
+question has many terms, the same sums are cheaper the other way round: each of those
+items' own terms looked up in the question's terms (`total(..., items=...)`).
 """
 
 from __future__ import annotations
@@ -23,15 +27,19 @@ class Postings:
         """`items[n]` maps the terms item `n` holds to their value there."""
         self.size = len(items)
         vocabulary = {term: i for i, term in enumerate(dict.fromkeys(chain.from_iterable(items)))}
+        self._vocabulary = vocabulary
         term_ids: list[int] = []
         values: list[float] = []
         for held in items:  # flat lists, then one stable sort by term: fast for a million pairs
             term_ids.extend(map(vocabulary.__getitem__, held))
             values.extend(held.values())
         ids = np.array(term_ids, dtype=np.int64)
+        lengths = np.array([len(held) for held in items], dtype=np.int64)
+        self._by_item = (ids, np.array(values, dtype=float), np.cumsum(lengths) - lengths, lengths)
+        """Item by item: (term numbers, values, each item's start and length in them)."""
         order = np.argsort(ids, kind="stable")
-        item_of = np.repeat(np.arange(self.size), [len(held) for held in items])[order]
-        value_of = np.array(values, dtype=float)[order]
+        item_of = np.repeat(np.arange(self.size), lengths)[order]
+        value_of = self._by_item[1][order]
         counts = np.bincount(ids, minlength=len(vocabulary))
         ends = np.cumsum(counts)
         starts = ends - counts
@@ -43,21 +51,28 @@ class Postings:
     def __contains__(self, term: str) -> bool:
         return term in self._lists
 
-    def total(self, terms: Iterable[str]) -> np.ndarray:
+    def total(self, terms: Iterable[str], items: Sequence[int] | None = None) -> np.ndarray:
         """Per item, the sum of its values for these terms (each once: give distinct terms);
-        terms no item holds add nothing."""
-        return self.weighted_total((term, 1.0) for term in terms)
-
-    def weighted_total(self, weighted: Iterable[tuple[str, float]]) -> np.ndarray:
-        """`total` with each term's values times its weight."""
-        found = [(self._lists[term], weight) for term, weight in weighted if term in self._lists]
+        terms no item holds add nothing. For `items` only (in their order), if given."""
+        if items is not None:
+            return self._items_total(terms, np.asarray(items, dtype=np.int64))
+        found = [held for held in map(self._lists.get, terms) if held is not None]
         if not found:
             return np.zeros(self.size)
-        items = np.concatenate([held for (held, _), _ in found])
-        values = np.concatenate([value for (_, value), _ in found])
-        if any(weight != 1.0 for _, weight in found):
-            values = values * np.repeat([w for _, w in found], [len(held) for (held, _), _ in found])
-        return np.bincount(items, values, minlength=self.size)
+        held_items = np.concatenate([held for held, _ in found])
+        return np.bincount(held_items, np.concatenate([value for _, value in found]), minlength=self.size)
+
+    def _items_total(self, terms: Iterable[str], items: np.ndarray) -> np.ndarray:
+        asked = np.zeros(len(self._vocabulary))
+        asked[[number for number in map(self._vocabulary.get, terms) if number is not None]] = 1.0
+        ids, values, starts, lengths = self._by_item
+        counts = lengths[items]
+        ends = np.cumsum(counts)
+        positions = np.repeat(starts[items] - (ends - counts), counts) + np.arange(
+            ends[-1] if len(ends) else 0
+        )
+        held = values[positions] * asked[ids[positions]]
+        return np.bincount(np.repeat(np.arange(len(items)), counts), held, minlength=len(items))
 
 
 def bm25_postings(documents: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> Postings:
