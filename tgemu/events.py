@@ -49,13 +49,13 @@ class Events:
         self._changed.fire()
 
     async def wait_for(self, check: Callable[[], T | None], timeout: float, describe: Callable[[], str]) -> T:
-        """Wait until `check()` returns something other than None (re-checked on every event);
-        on timeout the error ends with `describe()`."""
+        """Wait until `check()` returns something other than None or False (re-checked on every
+        event), so `lambda: any(...)` waits too; on timeout the error ends with `describe()`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             result = check()
-            if result is not None:
+            if result is not None and result is not False:
                 return result
             remaining = deadline - loop.time()
             if remaining <= 0:

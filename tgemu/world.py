@@ -315,7 +315,7 @@ class World:
         self.events.unsubscribe(queue)
 
     async def wait_for(self, check: Callable[[], T | None], timeout: float = 5.0) -> T:
-        """Wait until `check()` returns something other than None (re-checked on every event)."""
+        """Wait until `check()` returns something other than None or False (re-checked on every event)."""
         return await self.events.wait_for(check, timeout, lambda: f"last calls: {self.calls[-5:]}")
 
     async def wait_for_message(self, chat_id: int, timeout: float = 5.0) -> SentMessage:

@@ -442,3 +442,5 @@ async def test_events_and_waiting(state):
     assert (await waiter).text == "next"
     with pytest.raises(TimeoutError):
         await state.wait_for_message(USER, timeout=0.05)
+    with pytest.raises(TimeoutError):  # False is "not yet", like None: `any(...)` waits
+        await state.wait_for(lambda: any(m.text == "never" for m in state.messages(USER)), timeout=0.05)
