@@ -61,6 +61,9 @@ STOPWORDS = _words(
 _ASKING = _words("what how is are does do can should which who when where why may must")
 _SENTENCE = re.compile(r"[^.?!\n;]+[.?!\n;]*")
 _WORD = re.compile(r"[a-z0-9]+")
+_DOUBLET = re.compile(r"\bcooperatives (?:and |or )?(?:unions? of cooperatives|cooperative unions?)\b")
+"""The legal doublet "cooperatives and unions of cooperatives": the union is not the topic
+(`advisor.text` drops the same doublet in Vietnamese)."""
 
 
 def is_vietnamese_syllable(word: str) -> bool:
@@ -95,7 +98,7 @@ class EnglishNormaliser:
     """The English counterpart of `advisor.text.Normaliser` (same `tokens` and `question`)."""
 
     def tokens(self, text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
-        words = _WORD.findall(fold(text[:limit]))
+        words = _WORD.findall(_DOUBLET.sub("cooperatives", fold(text[:limit])))
         return [stem(w) for w in words if w not in STOPWORDS]
 
     def question(self, text: str) -> tuple[list[str], list[list[str]]]:

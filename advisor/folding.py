@@ -12,7 +12,15 @@ import unicodedata
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_SPECIAL = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "ı": "i", "ł": "l", "ø": "o", "æ": "ae", "ß": "ss"})
+_SPECIAL = str.maketrans(
+    {
+        **{"đ": "d", "Đ": "d", "ð": "d", "ı": "i", "ł": "l", "ø": "o", "æ": "ae", "ß": "ss"},
+        **{"®": " r ", "©": " c ", "™": " tm ", "℠": " sm "},
+    }
+)
+"""Letters that lose no mark but still differ from ASCII, and the trademark symbols, which
+members paste and ask about ("in ® khi chưa đăng ký"): they fold to the letters people
+type for them ("chữ R", "TM") rather than vanish."""
 
 
 def _strip_marks(text: str) -> str:

@@ -41,7 +41,7 @@ MAX_CACHED_WORDS = 50_000
 """Raw words whose folded, expanded form is kept (then the cache starts again): bounded memory."""
 
 _NUMBER_OR_LETTERS = re.compile(r"[0-9]+|[a-z]+")
-_RAW_WORD = re.compile(r"[\w\u0300-\u036f]+")
+_RAW_WORD = re.compile(r"[\w\u0300-\u036f®©™℠]+")
 _SENTENCE_END = re.compile(r"[.!?…\n\r;]")
 _CLAUSE_END = re.compile(r"[.,;:!?…\n\r()\[\]\"“”]")
 
@@ -236,9 +236,10 @@ class Normaliser:
         return words
 
     def _strip_fillers(self, words: list[str]) -> list[int]:
-        """Positions of the words left once every filler phrase is removed."""
+        """Positions of the words left once every filler phrase, and the second half of the
+        legal doublet "hợp tác xã, liên hiệp hợp tác xã", are removed."""
         index = self._filler_index
-        keep = list(range(len(words)))
+        keep = _without_doublets(words)
         while True:  # removing one filler can join the words of another
             kept: list[int] = []
             done = 0
@@ -405,6 +406,31 @@ def _split_at_introducers(clause: _Clause) -> list[_Clause]:
         index += max(size, 1)
     parts.append(_Clause(words[start:], clause.raw[start:], clause.opens or bool(start), clause.asked))
     return parts
+
+
+_COOPERATIVE = ("hop", "tac", "xa")
+_DOUBLET_TAIL = ("lien", "hiep", *_COOPERATIVE)
+_DOUBLET_JOINS = ("va", "hoac")
+
+
+def _without_doublets(words: list[str]) -> list[int]:
+    """Positions of `words` without the tail of "hợp tác xã (và) liên hiệp hợp tác xã": laws
+    and legal Q&A name both in one breath ("thành lập hợp tác xã, liên hiệp hợp tác xã"), and
+    the union then looks like the topic. A union named on its own is kept."""
+    keep = []
+    at = 0
+    while at < len(words):
+        keep.append(at)
+        if tuple(words[at : at + 3]) == _COOPERATIVE:
+            keep.extend((at + 1, at + 2))
+            tail = at + 3 + (at + 3 < len(words) and words[at + 3] in _DOUBLET_JOINS)
+            if tuple(words[tail : tail + 5]) == _DOUBLET_TAIL:
+                at = tail + 5
+                continue
+            at += 3
+            continue
+        at += 1
+    return keep
 
 
 def _cut_trailing_name(words: list[str]) -> list[str]:

@@ -35,6 +35,32 @@ def test_fillers_hidden_inside_fillers_are_removed() -> None:
     assert NORMALISER.tokens("cho cho toi hoi toi hoi htx") == ["hop", "tac", "xa"]
 
 
+def test_trademark_symbols_fold_to_the_letters_people_type_for_them() -> None:
+    assert fold("In ký hiệu ® trên bao bì") == "in ky hieu r tren bao bi"
+    assert fold("Nhãn ABC™, ©2024") == "nhan abc tm c 2024"
+    assert NORMALISER.question("HTX in ® khi chưa có văn bằng được không?")[0][:4] == [
+        "hop",
+        "tac",
+        "xa",
+        "in",
+    ]
+    assert "r" in NORMALISER.question("HTX in ® khi chưa có văn bằng được không?")[0]
+
+
+def test_the_legal_doublet_of_cooperative_and_union_names_the_cooperative_only() -> None:
+    assert NORMALISER.tokens("Thủ tục giải thể hợp tác xã, liên hiệp hợp tác xã") == (
+        ["thu", "tuc", "giai", "the", "hop", "tac", "xa"]
+    )
+    assert NORMALISER.question("hợp tác xã hoặc liên hiệp hợp tác xã giải thể thế nào?")[0][:4] == [
+        "hop",
+        "tac",
+        "xa",
+        "giai",
+    ]
+    union = "Thành lập liên hiệp hợp tác xã cần mấy hợp tác xã?"
+    assert NORMALISER.tokens(union)[:6] == ["thanh", "lap", "lien", "hiep", "hop", "tac"]
+
+
 def test_only_filler_keeps_its_words() -> None:
     assert NORMALISER.tokens("xin chào") == ["xin", "chao"]
 
