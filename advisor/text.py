@@ -258,8 +258,9 @@ class Normaliser:
         return keep or list(range(len(words)))
 
     def tokens(self, text: str, limit: int | None = MAX_QUESTION_CHARS) -> list[str]:
-        """Folded, expanded syllables with filler phrases removed (for knowledge-base text)."""
-        words = self._expand(fold(text[:limit]))
+        """Folded, expanded syllables with filler phrases removed (for knowledge-base text).
+        Word by word, as `question` reads a member's words, so both fold alike."""
+        words = [word for raw in _RAW_WORD.findall(text[:limit]) for word in self._word(raw)]
         return [words[i] for i in self._strip_fillers(words)]
 
     def question_tokens(self, text: str) -> list[str]:
@@ -417,6 +418,8 @@ def _without_doublets(words: list[str]) -> list[int]:
     """Positions of `words` without the tail of "hợp tác xã (và) liên hiệp hợp tác xã": laws
     and legal Q&A name both in one breath ("thành lập hợp tác xã, liên hiệp hợp tác xã"), and
     the union then looks like the topic. A union named on its own is kept."""
+    if "lien" not in words:
+        return list(range(len(words)))
     keep = []
     at = 0
     while at < len(words):

@@ -377,6 +377,20 @@ def test_model_round_trips_and_refuses_other_features(tmp_path: Path) -> None:
         Model.load(path)
 
 
+def test_the_answer_threshold_keeps_a_margin_from_wrong_answers() -> None:
+    """Wrong answers at 0.45, right ones at 0.70 and 0.90: every threshold from 0.46 to 0.70
+    is worth the same, and the chosen one is not the edge next to the wrong answers."""
+    best = [(0.45, False)] * 5 + [(0.70, True)] * 20 + [(0.90, True)] * 10 + [(0.2, False)] * 4
+    samples = [
+        calibration.Sample(
+            "tests" if n < 35 else "out_of_scope", str(n), ("a",) if n < 35 else None, (), (), {}
+        )
+        for n in range(len(best))
+    ]
+    answer, suggest = calibration.choose_thresholds(samples, best)
+    assert 0.48 <= answer <= 0.70 and suggest < answer
+
+
 def test_calibration_learns_and_reports_held_out_figures(real: Advisor) -> None:
     labelled = {"out_of_scope": PROBES[:40]}
     samples = calibration.collect(real.kb, labelled)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -174,22 +173,25 @@ class SearchIndex:
         self.idf = {term: _idf(df, count) for term, df in frequency.items()}
         self.unknown_idf = _idf(0, count)
         self.bm25 = bm25_postings(documents)
+        weight = {
+            term: self._weight(term)
+            for term in frozenset().union(*term_sets, *answer_sets)
+            if "_" not in term or term in self.idf  # unknown bigrams weigh nothing
+        }
         self.contains = Postings(
             [
                 {
-                    term: credit * self._weight(term)
-                    for term, credit in (
-                        *zip(answer_set - term_set, repeat(ANSWER_CREDIT)),
-                        *zip(term_set, repeat(1.0)),
-                    )
-                    if "_" not in term or term in self.idf  # unknown bigrams weigh nothing
+                    **{
+                        term: ANSWER_CREDIT * weight[term] for term in answer_set - term_set if term in weight
+                    },
+                    **{term: weight[term] for term in term_set if term in weight},
                 }
                 for term_set, answer_set in zip(term_sets, answer_sets, strict=True)
             ]
         )
         """Per term: the entries holding it, with its weight in coverage (`weighted_terms`),
         times `ANSWER_CREDIT` where an entry holds it only in its answer."""
-        shares = [[self._shares(p) for p in phrasings] or [{}] for phrasings in phrasing_terms]
+        shares = [[_shares(p, weight) for p in phrasings] or [{}] for phrasings in phrasing_terms]
         self.phrasing_shares = Postings([share for entry in shares for share in entry])
         """Per term: the phrasings holding it and its share of each one's weight (`_recall`)."""
         self.first_phrasing = np.cumsum([0] + [len(entry) for entry in shares])
@@ -294,11 +296,6 @@ class SearchIndex:
         best = process.extractOne(query, self.sorted_phrasings[idx], scorer=fuzz.ratio, processor=None)
         return best[1] if best else 0.0
 
-    def _shares(self, phrasing: list[str]) -> dict[str, float]:
-        weights = {term: self._weight(term) for term in phrasing}
-        total = sum(weights.values()) or 1.0
-        return {term: weight / total for term, weight in weights.items()}
-
     def _recall(self, asked: list[str], entries: list[int]) -> np.ndarray:
         """For these entries, how much of each one's closest phrasing the question contains (a
         long letter contains a short phrasing whole, while covering little of itself)."""
@@ -308,6 +305,12 @@ class SearchIndex:
         phrasings = np.concatenate([np.arange(a, b) for a, b in zip(first, after, strict=True)])
         per_phrasing = self.phrasing_shares.total(dict.fromkeys(asked), items=phrasings)
         return np.minimum(1.0, np.maximum.reduceat(per_phrasing, np.cumsum(after - first) - (after - first)))
+
+
+def _shares(phrasing: list[str], weight: dict[str, float]) -> dict[str, float]:
+    """Each term's share of a phrasing's weight (its terms are the entry's, so all known)."""
+    total = sum(weight[term] for term in phrasing) or 1.0
+    return {term: weight[term] / total for term in phrasing}
 
 
 def _bounded(tokens: list[str]) -> list[str]:
